@@ -1,0 +1,75 @@
+# kubelift.cluster: entry points. `make test` runs every check, `make lab` builds the local lab cluster.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+export KUBELIFT_CACHE ?= /var/cache/kubelift
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+export PY_COLORS := 0
+export ANSIBLE_FORCE_COLOR := 0
+
+SCENARIOS ?= node cluster
+COLLECTION_LINK := .collections/ansible_collections/kubelift/cluster
+
+.PHONY: help venv collection lint yamllint ansible-lint build unit molecule test lab lab-down bench bundle clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed ## create the virtualenv with the pinned tools
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../.. $@
+
+collection: venv $(COLLECTION_LINK) ## make kubelift.cluster resolvable from this checkout
+
+yamllint: venv
+	yamllint -s .
+
+ansible-lint: collection
+	ansible-lint --offline
+
+build: collection ## build the Galaxy tarball and check that every role documents its arguments
+	rm -rf .cache/build && mkdir -p .cache/build
+	ansible-galaxy collection build --force --output-path .cache/build .
+	hack/check-build.sh .cache/build
+
+lint: yamllint ansible-lint build ## yamllint, ansible-lint (production), galaxy build
+
+unit: collection ## pytest unit tests of the Python plugins and rendered manifests
+	pytest -q tests/unit
+
+bundle: ## build (or reuse) the offline lab bundle in $(KUBELIFT_CACHE)
+	hack/build-lab-bundle.sh
+
+molecule: collection ## every Molecule scenario (needs a Docker engine)
+	hack/with-docker.sh bash -c 'for s in $(SCENARIOS); do molecule test -s $$s || exit 1; done'
+
+test: lint unit ## lint + unit + Molecule, starting the Docker engine when needed
+	hack/with-docker.sh $(MAKE) --no-print-directory bundle molecule
+
+lab: collection ## build the local lab cluster (state in .lab/)
+	hack/dockerd.sh start
+	$(MAKE) --no-print-directory bundle
+	ansible-playbook playbooks/lab.yml -e lab_state=up
+
+lab-down: collection ## remove everything `make lab` created
+	ansible-playbook playbooks/lab.yml -e lab_state=down
+
+bench: collection ## print provisioning figures against the lab
+	hack/dockerd.sh start
+	$(MAKE) --no-print-directory bundle
+	bench/provision
+
+clean: ## remove local build state (not the cache)
+	rm -rf .cache .collections
