@@ -46,7 +46,10 @@ build() { # name tag dockerfile-body [files...]
   [[ $# -gt 0 ]] && cp "$@" "$dir/"
   printf '%s\n' "$body" >"$dir/Dockerfile"
   echo ">> image $REPO/$name:$tag" >&2
-  docker build -q -t "$REPO/$name:$tag" "$dir" 2>&1 >/dev/null | grep -vE "DEPRECATED|buildx|BuildKit|^ *$" >&2 || true
+  if ! docker build -q -t "$REPO/$name:$tag" "$dir" >/dev/null 2>"$ctx/build.log"; then
+    cat "$ctx/build.log" >&2
+    exit 1
+  fi
   docker save -o "$bundle/images/${name}_$tag.tar" "$REPO/$name:$tag"
 }
 
