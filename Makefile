@@ -65,6 +65,7 @@ $(LAB_INVENTORY):
 	printf -- '---\nall:\n  hosts: {}\n' > $@
 
 lab: collection $(LAB_INVENTORY) ## build the local lab cluster (state in .lab/)
+	hack/install-deps.sh
 	hack/dockerd.sh start
 	ansible-playbook -i $(LAB_INVENTORY) playbooks/lab.yml -e lab_state=up
 
@@ -73,6 +74,7 @@ lab-down: collection $(LAB_INVENTORY) ## remove everything `make lab` created
 	rm -rf .lab
 
 bench: collection ## print provisioning figures against the lab
+	hack/install-deps.sh
 	hack/dockerd.sh start
 	$(MAKE) --no-print-directory bundle
 	bench/provision
