@@ -188,6 +188,24 @@ def _render_args(pairs, features, where):
     return rendered
 
 
+def _plain(value):
+    """Copy of value with builtin types only (Ansible 2.19 hands filters tagged str/dict/list subclasses,
+    which PyYAML's safe dumper refuses to represent)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return dict((_plain(key), _plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _check_spec(spec):
     if not isinstance(spec, dict):
         raise KubeadmConfigError("kubeadm_config: the spec must be a mapping, got %s" % type(spec).__name__)
@@ -465,6 +483,7 @@ def kubeadm_config_documents(spec, kind=KIND_INIT):
     if kind not in KINDS:
         raise KubeadmConfigError("kubeadm_config: kind must be one of %s, got %r" % (", ".join(KINDS), kind))
     _check_spec(spec)
+    spec = _plain(spec)
     features = kubeadm_features(_get(spec, "kubeadm_version", spec["kubernetes_version"]))
     if kind == KIND_CLUSTER:
         return [_cluster_configuration(spec, features)]
@@ -479,8 +498,12 @@ def kubeadm_config_documents(spec, kind=KIND_INIT):
 
 
 def kubeadm_config_yaml(spec, kind=KIND_INIT):
-    """The same documents as one multi-document YAML string (each document starts with ---)."""
+    """The same documents as one multi-document YAML string, separated by --- lines.
+
+    No --- before the first document: kubeadm splits files at --- and rejects a leading chunk that holds
+    only comments (such as an ansible_managed header) with "kind and apiVersion is mandatory".
+    """
     if yaml is None:  # pragma: no cover
         raise KubeadmConfigError("kubeadm_config: PyYAML is required to render YAML")
     documents = kubeadm_config_documents(spec, kind)
-    return yaml.safe_dump_all(documents, explicit_start=True, default_flow_style=False, sort_keys=False)
+    return yaml.safe_dump_all(documents, explicit_start=False, default_flow_style=False, sort_keys=False)

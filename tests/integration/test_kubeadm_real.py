@@ -73,7 +73,8 @@ def test_kubeadm_migrate_reads_the_config_without_warnings(kubeadm, tmp_path, ki
 
 def test_kubeadm_lists_images_from_the_config(kubeadm, tmp_path):
     config = tmp_path / "init.yaml"
-    config.write_text(kubeadm_config_yaml(SPEC, "init"))
+    # As the control_plane role writes it: a comment header, then the documents.
+    config.write_text("#\n# Ansible managed\n#\n" + kubeadm_config_yaml(SPEC, "init"))
     result = _run(kubeadm, "config", "images", "list", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert "unknown field" not in result.stderr, result.stderr

@@ -482,7 +482,7 @@ def test_minimal_spec():
 @pytest.mark.parametrize("version", VERSIONS)
 def test_yaml_round_trips_and_keeps_strings_strings(version):
     text = kubeadm_config_yaml(full_spec(version), "init")
-    assert text.startswith("---\n")
+    assert text.startswith("apiVersion: ")  # a leading --- plus a comment header would break kubeadm
     assert text.count("\n---\n") == 3
     assert list(yaml.safe_load_all(text)) == kubeadm_config_documents(full_spec(version), "init")
     cluster = list(yaml.safe_load_all(text))[1]
@@ -506,3 +506,24 @@ def test_filter_yaml_list_and_errors():
         filters["kubeadm_api_version"]("1.9.0")
     with pytest.raises(AnsibleFilterError):
         filters["kubeadm_features"]("x")
+
+
+def test_subclassed_builtins_are_rendered_as_plain_yaml():
+    # Ansible 2.19 passes tagged subclasses of str/dict/list to filters; safe_dump must still work.
+    class TaggedStr(str):
+        pass
+
+    class TaggedDict(dict):
+        pass
+
+    class TaggedList(list):
+        pass
+
+    class TaggedInt(int):
+        pass
+
+    spec = TaggedDict(kubernetes_version=TaggedStr("1.20.2"), node_name=TaggedStr("cp-1"),
+                      skip_phases=TaggedList([TaggedStr("preflight")]), bind_port=TaggedInt(6443),
+                      apiserver_extra_args=TaggedDict(v=TaggedStr("2")))
+    text = kubeadm_config_yaml(spec, "init")
+    assert "name: cp-1" in text and "bindPort: 6443" in text and "v: '2'" in text
