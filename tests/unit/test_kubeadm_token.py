@@ -424,3 +424,18 @@ def test_documentation_matches_the_argument_spec():
     assert module.ARGUMENT_SPEC["certificate_key"]["no_log"] is True
     assert {"token", "join_command", "ca_cert_hash", "would_create", "created"} <= set(returned)
     assert doc["attributes"]["check_mode"]["support"] == "full"
+
+
+def test_ca_hash_matches_the_openssl_pipeline(tmp_path, ca_cert):
+    # The pipeline the kubeadm docs give: openssl x509 -pubkey | openssl pkey -pubin -outform der | sha256sum
+    import shutil
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is needed for this cross-check"
+    pem = tmp_path / "ca.crt"
+    pem.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    public = subprocess.run([openssl, "x509", "-pubkey", "-noout", "-in", str(pem)], capture_output=True, check=True)
+    der = subprocess.run([openssl, "pkey", "-pubin", "-outform", "der"], input=public.stdout, capture_output=True,
+                         check=True)
+    assert kt.ca_cert_hash(pem.read_bytes()) == "sha256:" + hashlib.sha256(der.stdout).hexdigest()
