@@ -29,10 +29,12 @@ if [[ -f "$bundle/manifest.json" && "$(cat "$bundle/.stamp" 2>/dev/null)" == "$s
   exit 0
 fi
 
+final=$bundle
+bundle="$final.tmp"
 rm -rf "$bundle"
 mkdir -p "$bundle/bin" "$bundle/images"
 ctx=$(mktemp -d)
-trap 'rm -rf "$ctx"' EXIT
+trap 'rm -rf "$ctx" "$bundle"' EXIT
 
 for b in kubeadm kubelet kubectl; do
   install -m 0755 "$src/$b" "$bundle/bin/$b"
@@ -95,6 +97,18 @@ COPY --from=src /bin/busybox /bin/busybox
 RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]
 ENV PATH=/bin
 CMD [\"/bin/sh\"]"
+# Monitoring images from Debian's packages, for the monitoring add-on in the lab.
+build_named docker.io/kubelift/prometheus:lab kubelift-prometheus_lab "FROM kubelift/debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends prometheus \\
+ && rm -rf /var/lib/apt/lists/* && mkdir -p /prometheus && chown nobody:nogroup /prometheus
+USER nobody
+WORKDIR /prometheus
+ENTRYPOINT [\"/usr/bin/prometheus\"]"
+build_named docker.io/kubelift/node-exporter:lab kubelift-node-exporter_lab "FROM kubelift/debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends prometheus-node-exporter \\
+ && rm -rf /var/lib/apt/lists/*
+USER nobody
+ENTRYPOINT [\"/usr/bin/prometheus-node-exporter\"]"
 
 python3 - "$bundle" "$K8S_VERSION" "$ARCH" "$REPO" <<'PY'
 import hashlib, json, pathlib, sys
@@ -125,5 +139,7 @@ manifest = {
 (root / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 PY
 echo "$stamp" >"$bundle/.stamp"
-echo "lab bundle built: $(du -sh "$bundle" | cut -f1)" >&2
-echo "$bundle"
+rm -rf "$final"
+mv "$bundle" "$final"
+echo "lab bundle built: $(du -sh "$final" | cut -f1)" >&2
+echo "$final"
