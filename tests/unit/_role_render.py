@@ -4,12 +4,9 @@ from pathlib import Path
 
 import yaml
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
 
 ROOT = Path(__file__).resolve().parents[2]
-# Resolve kubelift.cluster.* filters from the checkout, as ansible-playbook does with ansible.cfg.
-init_plugin_loader([str(ROOT / ".collections")])
 
 
 def _trusted(value):

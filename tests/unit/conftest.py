@@ -14,5 +14,10 @@ if not _LINK.exists():
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 
-# Filters of this collection must resolve when tests render role templates through Ansible's Templar.
+# Role templates rendered through Ansible's Templar use this collection's filters: install Ansible's
+# collection loader for the checkout before any test imports ansible_collections.*, so that every import
+# goes through the same finder.
 os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS))
+from ansible.plugins.loader import init_plugin_loader  # noqa: E402  (needs the path above)
+
+init_plugin_loader([str(COLLECTIONS)])
