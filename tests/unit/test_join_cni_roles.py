@@ -78,12 +78,19 @@ def test_join_defaults_follow_the_control_plane_settings_from_the_inventory():
 
 
 def test_pending_hosts_are_computed_from_every_play_host():
-    hostvars = {"cp1": {"inventory_hostname": "cp1", "_node_join_kubelet_conf": {"stat": {"exists": True}}},
+    hostvars = {"cp1": {"inventory_hostname": "cp1", "_node_join_kubelet_conf": {"stat": {"exists": False}}},
                 "cp2": {"inventory_hostname": "cp2", "_node_join_kubelet_conf": {"stat": {"exists": False}}},
                 "w1": {"inventory_hostname": "w1", "_node_join_kubelet_conf": {"stat": {"exists": False}}}}
     pending = expression("node_join", "{{ [_node_join_pending, _node_join_pending_control_planes] }}",
                          join_context("cp1", hostvars=hostvars))
-    assert pending == [["cp2", "w1"], ["cp2"]]
+    assert pending == [["cp2", "w1"], ["cp2"]]  # never the first control plane: control_plane initializes it
+
+
+@pytest.mark.parametrize("host, joined, needed", [("cp1", False, False), ("cp2", False, True), ("w1", True, False)])
+def test_only_other_hosts_without_kubelet_conf_join(host, joined, needed):
+    value = expression("node_join", "{{ _node_join_needed }}",
+                       join_context(host, _node_join_kubelet_conf={"stat": {"exists": joined}}))
+    assert value is needed
 
 
 @pytest.mark.parametrize("overrides, message", [
