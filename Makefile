@@ -58,15 +58,23 @@ molecule: collection ## every Molecule scenario (needs a Docker engine)
 test: lint unit ## lint + unit + Molecule, starting the Docker engine when needed
 	hack/with-docker.sh $(MAKE) --no-print-directory bundle molecule
 
-lab: collection ## build the local lab cluster (state in .lab/)
-	hack/dockerd.sh start
-	$(MAKE) --no-print-directory bundle
-	ansible-playbook playbooks/lab.yml -e lab_state=up
+LAB_INVENTORY := .lab/inventory.yml
 
-lab-down: collection ## remove everything `make lab` created
-	ansible-playbook playbooks/lab.yml -e lab_state=down
+$(LAB_INVENTORY):
+	mkdir -p .lab
+	printf -- '---\nall:\n  hosts: {}\n' > $@
+
+lab: collection $(LAB_INVENTORY) ## build the local lab cluster (state in .lab/)
+	hack/install-deps.sh
+	hack/dockerd.sh start
+	ansible-playbook -i $(LAB_INVENTORY) playbooks/lab.yml -e lab_state=up
+
+lab-down: collection $(LAB_INVENTORY) ## remove everything `make lab` created
+	ansible-playbook -i $(LAB_INVENTORY) playbooks/lab.yml -e lab_state=down
+	rm -rf .lab
 
 bench: collection ## print provisioning figures against the lab
+	hack/install-deps.sh
 	hack/dockerd.sh start
 	$(MAKE) --no-print-directory bundle
 	bench/provision

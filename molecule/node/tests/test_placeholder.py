@@ -1,0 +1,2 @@
+def test_systemd_runs(host):
+    assert host.service("containerd").is_running or host.file("/sbin/init").exists
