@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 COLLECTIONS = ROOT / ".collections"
 _LINK = COLLECTIONS / "ansible_collections" / "kubelift" / "cluster"
 
