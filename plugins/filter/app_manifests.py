@@ -9,6 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.kubelift.cluster.plugins.module_utils.app_manifests import (
+    changed_objects,
     render_apps,
     served_api_versions,
     validate_apps,
@@ -41,6 +42,7 @@ class FilterModule(object):
             "app_manifests": app_manifests,
             "app_validate": app_validate,
             "app_stale_config": app_stale_config,
+            "app_changed_objects": changed_objects,
             "app_rollout_report": app_rollout_report,
             "served_api_versions": served_api_versions,
         }

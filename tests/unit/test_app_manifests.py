@@ -741,3 +741,12 @@ def test_role_argument_specs_match_the_schema():
 def test_role_nginx_default_matches():
     defaults = yaml.safe_load((ROOT / "roles/app/defaults/main.yml").read_text())
     assert defaults["app_nginx_image"] == am.DEFAULT_NGINX_IMAGE
+
+
+def test_changed_objects_pairs_definitions_and_results():
+    definitions = [{"kind": "ConfigMap", "metadata": {"name": "a"}}, {"kind": "Deployment", "metadata": {"name": "b"}}]
+    several = {"changed": True, "result": {"results": [{"changed": False}, {"changed": True}]}}
+    assert am.changed_objects(definitions, several) == [{"kind": "Deployment", "name": "b"}]
+    one = {"changed": True, "result": {"kind": "ConfigMap"}, "method": "apply"}
+    assert am.changed_objects(definitions[:1], one) == [{"kind": "ConfigMap", "name": "a"}]
+    assert am.changed_objects(definitions, {"skipped": True}) == []
