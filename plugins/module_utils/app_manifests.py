@@ -1675,6 +1675,9 @@ def _network_policy(s):
     peers = []
     if policy["allow_same_namespace"]:
         peers.append({"podSelector": {}})
+    elif s["split"]:
+        # The nginx pods of a split app must still reach its php-fpm pods.
+        peers.append({"podSelector": {"matchLabels": {NAME_LABEL: s["name"]}}})
     for namespace in policy["ingress_namespaces"]:
         peers.append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}})
     for cidr in policy["allow_cidrs"]:

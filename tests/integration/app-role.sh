@@ -79,7 +79,7 @@ run() { # run <log> <vars file> [ansible-playbook options...]
   echo "$rc"
 }
 
-recap() { grep -A1 'PLAY RECAP' "$1" | tail -1; }
+recap() { echo "$(grep -A1 'PLAY RECAP' "$1" | tail -1 | sed 's/ \+/ /g') [${SECONDS}s]"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 checksum() { $kubectl -n shop get deploy shop -o jsonpath='{.spec.template.metadata.annotations.kubelift\.io/config-checksum}'; }
 
@@ -95,7 +95,7 @@ $kubectl -n api get deploy api >/dev/null
 $kubectl -n shop get poddisruptionbudgets.v1beta1.policy shop >/dev/null
 [[ $($kubectl get ns shop -o jsonpath='{.metadata.labels.pod-security\.kubernetes\.io/enforce}') == restricted ]] || fail "namespace labels"
 first=$(checksum)
-echo "ok   $(recap "$work/1.log") (${SECONDS}s)"
+echo "ok   $(recap "$work/1.log")"
 
 echo ">> 2. again: idempotent, secret never logged (-vvv)"
 [[ $(run "$work/2.log" "$work/v1.yml" -vvv) == 0 ]] || { tail -40 "$work/2.log"; fail "second deploy failed"; }
@@ -120,7 +120,7 @@ grep -q "not scheduled: Unschedulable" "$work/4.log" || fail "no pod problem in 
 grep -q "Deployment shop: rolled back from revision 2 to the template of revision 1" "$work/4.log" || fail "no rollback"
 [[ $(checksum) == "$first" ]] || fail "the Deployment was not rolled back to the first config"
 sed -n '/msg: |-/,/Fix the app/p' "$work/4.log" | sed 's/^/     /'
-echo "ok   rolled back: config checksum is the first one again"
+echo "ok   rolled back: config checksum is the first one again [${SECONDS}s]"
 
 echo ">> 5. third config, history limit 1: prune the config that no kept revision uses"
 [[ $(run "$work/5.log" "$work/v3.yml") == 0 ]] || { tail -40 "$work/5.log"; fail "third deploy failed"; }
@@ -130,5 +130,5 @@ kept=$($kubectl -n shop get configmaps -l app.kubernetes.io/name=shop -o name | 
 used=$($kubectl -n shop get rs -l app.kubernetes.io/name=shop \
   -o jsonpath='{range .items[*]}{.spec.template.spec.volumes[?(@.configMap)].configMap.name}{"\n"}{end}' | sort -u)
 [[ $(wc -l <<<"$kept") == 2 && "$kept" == "$used" ]] || fail "ConfigMaps $kept, but the ReplicaSets use $used"
-echo "ok   3 configs made, 2 kept ($(tr '\n' ' ' <<<"$kept")): the ones the 2 kept ReplicaSets use; $(recap "$work/6.log") (${SECONDS}s)"
+echo "ok   3 configs made, 2 kept ($(tr '\n' ' ' <<<"$kept")): the ones the 2 kept ReplicaSets use; $(recap "$work/6.log")"
 echo "all app role checks passed"

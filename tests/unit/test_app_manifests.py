@@ -437,6 +437,8 @@ def test_namespace_and_network_policy():
     ]}]
     closed = by_kind(am.render_app(php(network_policy={"allow_same_namespace": False})), "NetworkPolicy")
     assert closed["spec"]["ingress"] == []
+    split = by_kind(am.render_app(php(split=True, network_policy={"allow_same_namespace": False})), "NetworkPolicy")
+    assert split["spec"]["ingress"] == [{"from": [{"podSelector": {"matchLabels": {am.NAME_LABEL: "shop"}}}]}]
 
 
 def test_security_defaults_meet_restricted_pod_security():
