@@ -1,5 +1,6 @@
 """Make this checkout importable as ansible_collections.kubelift.cluster (what `make collection` links)."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,3 +13,11 @@ if not _LINK.exists():
     _LINK.symlink_to(Path("..", "..", ".."))
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
+
+# Role templates rendered through Ansible's Templar use this collection's filters: install Ansible's
+# collection loader for the checkout before any test imports ansible_collections.*, so that every import
+# goes through the same finder.
+os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS))
+from ansible.plugins.loader import init_plugin_loader  # noqa: E402  (needs the path above)
+
+init_plugin_loader([str(COLLECTIONS)])
