@@ -10,13 +10,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 prefix=${PREFIX:-apps-img}
 port=${REGISTRY_PORT:-25001}
-registry="127.0.0.1:$port/kubelift-it"
+registry="127.0.0.1:$port/$prefix"
 work=$(mktemp -d)
 python=${PYTHON:-python3}
 
 remove() {
   docker rm -f "$prefix-registry" "$prefix-copy" "$prefix-php" "$prefix-web" >/dev/null 2>&1 || true
   docker volume rm "$prefix-code" >/dev/null 2>&1 || true
+  docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$registry/" | xargs -r docker rmi >/dev/null 2>&1 || true
 }
 trap 'remove; [[ -n "${KEEP:-}" ]] && echo "kept $work" || rm -rf "$work"' EXIT
 remove
@@ -68,7 +69,7 @@ echo ">> build and push"
 ansible-playbook "$work/play.yml" -e "@$work/vars.yml" >"$work/1.log" 2>&1 || { tail -40 "$work/1.log"; fail "build failed"; }
 echo "ok   $(recap "$work/1.log")"
 for image in shop-code:1.0.0 shop-php:8.2-1 api:1.0.0; do
-  tags=$(curl -s "http://127.0.0.1:$port/v2/kubelift-it/${image%%:*}/tags/list")
+  tags=$(curl -s "http://127.0.0.1:$port/v2/$prefix/${image%%:*}/tags/list")
   [[ "$tags" == *"\"${image#*:}\""* ]] || fail "$image is not in the registry: $tags"
 done
 echo "ok   the registry lists the three images"
