@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import re
 
-KINDS = ("php", "php-debian", "python", "code")
+KINDS = ("php", "php-debian", "python", "code", "nginx-debian")
 _FIELDS = {
     "name", "kind", "tag", "src", "php_extensions", "pecl_extensions", "packages", "pip_packages",
     "requirements", "base_image", "exclude",

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The app_image role offline: bases are the lab's local images (kubelift/debian:bookworm, kubelift/busybox:lab)
-# since no public registry is reachable; Debian's archive is. Builds a code image, a php-debian runtime image
-# and a python image, pushes them to a throwaway registry (the lab's registry image), checks that a second run
-# changes nothing, then runs the pushed php image with its code image the way the app role's pod does (init copy
-# into a shared volume, php-fpm + nginx as uid 33, the generated configs) and asks it for a page.
+# since no public registry is reachable; Debian's archive is. Builds a code image, php-debian and nginx-debian
+# runtime images and a python image, pushes them to a throwaway registry (the lab's registry image), checks that a
+# second run changes nothing, then runs the pushed php and nginx images with the code image the way the app role's
+# pod does (init copy into a shared volume, php-fpm + nginx as uid 33, the generated configs) and asks for a page.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,6 +45,10 @@ app_image_builds:
     kind: php-debian
     tag: "8.2-1"
     php_extensions: [mysql]
+  - name: nginx
+    kind: nginx-debian
+    tag: "1.22-1"
+    packages: [curl]
   - name: api
     kind: python
     tag: "1.0.0"
@@ -68,11 +72,11 @@ recap() { grep -A1 'PLAY RECAP' "$1" | tail -1; }
 echo ">> build and push"
 ansible-playbook "$work/play.yml" -e "@$work/vars.yml" >"$work/1.log" 2>&1 || { tail -40 "$work/1.log"; fail "build failed"; }
 echo "ok   $(recap "$work/1.log")"
-for image in shop-code:1.0.0 shop-php:8.2-1 api:1.0.0; do
+for image in shop-code:1.0.0 shop-php:8.2-1 nginx:1.22-1 api:1.0.0; do
   tags=$(curl -s "http://127.0.0.1:$port/v2/$prefix/${image%%:*}/tags/list")
   [[ "$tags" == *"\"${image#*:}\""* ]] || fail "$image is not in the registry: $tags"
 done
-echo "ok   the registry lists the three images"
+echo "ok   the registry lists the four images"
 
 echo ">> again: nothing changes"
 ansible-playbook "$work/play.yml" -e "@$work/vars.yml" >"$work/2.log" 2>&1 || { tail -40 "$work/2.log"; fail "second run failed"; }
@@ -103,9 +107,6 @@ init = [m for m in manifests if m["kind"] == "Deployment"][0]["spec"]["template"
 open(sys.argv[1] + "/copy.sh", "w").write(init["command"][2])
 EOF
 secure=(--user 33:33 --cap-drop ALL --security-opt no-new-privileges)
-# nginx (and curl, to ask it) from Debian, like the app role's nginx container.
-printf 'FROM kubelift/debian:bookworm\nRUN apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx-light curl >/dev/null\n' |
-  docker build -q -t "$prefix-nginx:bookworm" - >/dev/null 2>&1
 docker volume create "$prefix-code" >/dev/null
 docker run --rm -u 0 -v "$prefix-code:/kubelift-code" kubelift/busybox:lab chmod 777 /kubelift-code  # an emptyDir is 0777
 docker run --rm --name "$prefix-copy" "${secure[@]}" -v "$prefix-code:/kubelift-code" "$registry/shop-code:1.0.0" \
@@ -113,8 +114,7 @@ docker run --rm --name "$prefix-copy" "${secure[@]}" -v "$prefix-code:/kubelift-
 docker run -d --name "$prefix-php" "${secure[@]}" -v "$prefix-code:/var/www/html" \
   -v "$work/pool.conf:/etc/php/8.2/fpm/pool.d/zz-kubelift.conf:ro" "$registry/shop-php:8.2-1" >/dev/null
 docker run -d --name "$prefix-web" "${secure[@]}" --network "container:$prefix-php" --tmpfs /tmp:uid=33,gid=33 \
-  -v "$prefix-code:/var/www/html:ro" -v "$work/nginx.conf:/etc/nginx/nginx.conf:ro" "$prefix-nginx:bookworm" \
-  nginx -g 'daemon off;' >/dev/null
+  -v "$prefix-code:/var/www/html:ro" -v "$work/nginx.conf:/etc/nginx/nginx.conf:ro" "$registry/nginx:1.22-1" >/dev/null
 for _ in $(seq 30); do
   docker exec "$prefix-web" curl -sf http://127.0.0.1:8080/fpm-ping >/dev/null 2>&1 && break
   sleep 0.5

@@ -28,7 +28,7 @@ def test_good_builds():
     ({"name": "a", "kind": "code", "tag": "1", "src": "/a"}, "", "app_image_registry: is required to push"),
     ({"name": "a", "kind": "code", "tag": "1", "src": "/a"}, "bad registry!", "app_image_registry: 'bad registry!' is not host[:port][/path]"),
     ({"name": "Shop", "kind": "code", "tag": "1", "src": "/a"}, "r", "(Shop).name: 'Shop' is not an image repository name"),
-    ({"name": "a", "kind": "ruby", "tag": "1"}, "r", "(a).kind: must be one of php, php-debian, python, code, got 'ruby'"),
+    ({"name": "a", "kind": "ruby", "tag": "1"}, "r", "(a).kind: must be one of php, php-debian, python, code, nginx-debian, got 'ruby'"),
     ({"name": "a", "kind": "php", "tag": 1.4}, "r", "(a).tag: 1.4 is not an image tag (quote version numbers"),
     ({"name": "a", "kind": "php", "tag": "latest"}, "r", "(a).tag: use a version, not latest"),
     ({"name": "a", "kind": "code", "tag": "1"}, "r", "(a).src: is required for a code image"),
@@ -85,6 +85,11 @@ def test_php_debian_dockerfile():
     text = _render("php-debian", GOOD[3])
     assert "php8.2-fpm php8.2-mysql php8.2-intl" in text
     assert 'CMD ["php-fpm", "--nodaemonize"]' in text and "COPY" not in text
+
+
+def test_nginx_debian_dockerfile():
+    text = _render("nginx-debian", {"name": "nginx", "kind": "nginx-debian", "tag": "1", "packages": ["curl"]})
+    assert "nginx-light curl" in text and 'CMD ["nginx", "-g", "daemon off;"]' in text and "USER 33:33" in text
 
 
 def test_python_and_code_dockerfiles():
