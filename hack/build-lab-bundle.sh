@@ -21,7 +21,7 @@ src="$KUBELIFT_CACHE/kubernetes-$K8S_VERSION/bin"
 
 "$here/build-kubernetes.sh" >&2
 "$here/build-base-image.sh" >&2
-stamp=$( (sha256sum "$0"; cat "$KUBELIFT_CACHE/kubernetes-$K8S_VERSION/.complete"; ls -l --time-style=+%s "$src";
+stamp=$( (sha256sum <"$0"; cat "$KUBELIFT_CACHE/kubernetes-$K8S_VERSION/.complete"; ls -l --time-style=+%s "$src";
           docker image inspect -f '{{ .Id }}' kubelift/debian:bookworm) | sha256sum | cut -c1-16)
 if [[ -f "$bundle/manifest.json" && "$(cat "$bundle/.stamp" 2>/dev/null)" == "$stamp" ]]; then
   echo "lab bundle up to date" >&2
