@@ -53,8 +53,19 @@ def role_variables(role: str, overrides: dict | None = None) -> dict:
     return variables
 
 
-def templates(role: str) -> list[Path]:
+def template_files(role: str) -> list[Path]:
+    """Every template file of the role."""
     return sorted((ROLES_DIR / role / "templates").glob("*.j2"))
+
+
+def applied_templates(role: str, variables: dict) -> list[str]:
+    """Templates the role applies for these variables, in order: ``_<role>_templates`` then
+    ``_<role>_secret_templates`` (objects carrying secrets, applied with no_log)."""
+    names = []
+    for list_name in (f"_{role}_templates", f"_{role}_secret_templates"):
+        if list_name in variables:
+            names.extend(evaluate(variables, "{{ %s }}" % list_name))
+    return names
 
 
 def _plain(value):

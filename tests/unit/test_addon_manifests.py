@@ -12,12 +12,17 @@ import json
 from functools import lru_cache
 
 import kubernetes_validate
+import kubernetes_validate.utils
 import pytest
 import yaml
 
-from _addon_render import ADDON_ROLES, ROLES_DIR, render, role_variables, templates
+from _addon_render import ADDON_ROLES, ROLES_DIR, applied_templates, render, role_variables, template_files
 
 K8S_VERSIONS = ["1.33", "1.34", "1.35", "1.36", "1.37"]
+
+# kubernetes-validate re-reads and re-parses the schema files (the definitions file is large) on every call:
+# keep each parsed file once per test session. The schemas are only read, never changed.
+kubernetes_validate.utils.schema_contents = lru_cache(maxsize=None)(kubernetes_validate.utils.schema_contents)
 
 # apiVersion/kind pairs the add-ons may use: all served by Kubernetes 1.20 and by current releases.
 SERVED_BY_1_20_AND_CURRENT = {
@@ -58,6 +63,27 @@ CASES = {
         "host-gw": {"flannel_backend": "host-gw"},
         "mtu-iface-mirror": {"flannel_mtu": 1400, "flannel_iface": "eth1", "flannel_registry": "mirror.example:5000"},
     },
+    "monitoring": {
+        "defaults": {},
+        "pvc": {"monitoring_prometheus_storage": "pvc", "monitoring_prometheus_storage_class": "local-path",
+                "monitoring_prometheus_storage_size": "50Gi"},
+        "alertmanager-and-grafana-off": {"monitoring_alertmanager_enabled": False, "monitoring_grafana_enabled": False},
+        "lab-images-ingress-no-loki": {
+            "monitoring_registry": "172.17.0.1:5000/kubelift",
+            "monitoring_prometheus_command": ["/usr/bin/prometheus"],
+            "monitoring_node_exporter_command": ["/usr/bin/prometheus-node-exporter"],
+            "monitoring_alertmanager_command": ["/usr/bin/prometheus-alertmanager"],
+            "monitoring_prometheus_discovery": "dns",
+            "monitoring_grafana_ingress_host": "grafana.example.test",
+            "monitoring_grafana_ingress_class": "nginx",
+            "monitoring_grafana_loki_url": "",
+            "monitoring_alertmanager_config": {
+                "route": {"receiver": "ops"},
+                "receivers": [{"name": "ops", "webhook_configs": [{"url": "http://hooks.example.test/alert"}]}],
+            },
+            "monitoring_kube_state_metrics_resources": ["pods", "nodes", "deployments"],
+        },
+    },
 }
 
 CASE_IDS = [
@@ -75,9 +101,9 @@ def case_variables(role: str, case: str) -> dict:
 def _rendered(role: str, case: str) -> str:
     variables = case_variables(role, case)
     objects = []
-    for template in templates(role):
+    for template in applied_templates(role, variables):
         for obj in render(role, template, variables):
-            objects.append({"template": template.name, "object": obj})
+            objects.append({"template": template, "object": obj})
     return json.dumps(objects)
 
 
@@ -124,6 +150,19 @@ def test_objects_validate_strictly(role, case, version):
         except kubernetes_validate.ValidationError as exc:
             path = ".".join(str(p) for p in exc.path)
             pytest.fail(f"{role}/{case} {_ident(item)} invalid for {version} at {path}: {exc.message}")
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_strict_validation_rejects_what_it_must(version):
+    """The validator in use does reject an unknown field and a wrong type (so the checks above can fail)."""
+    deployment = objects("flannel", "defaults", "DaemonSet")[0]
+    unknown = json.loads(json.dumps(deployment))
+    unknown["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Always"
+    wrong_type = json.loads(json.dumps(deployment))
+    wrong_type["spec"]["template"]["spec"]["hostNetwork"] = "yes"
+    for broken in (unknown, wrong_type):
+        with pytest.raises(kubernetes_validate.ValidationError):
+            kubernetes_validate.validate(broken, version, strict=True)
 
 
 @pytest.mark.parametrize(("role", "case"), CASE_IDS, ids=[f"{r}-{c}" for r, c in CASE_IDS])
@@ -179,6 +218,16 @@ def test_workloads_select_their_own_pods(role, case):
             assert container["image"].count(":") >= 1 and "{{" not in container["image"], (
                 f"{_ident(item)}: container {container['name']} has an unpinned or untemplated image {container['image']}"
             )
+
+
+@pytest.mark.parametrize("role", [r for r in ADDON_ROLES if (ROLES_DIR / r).is_dir()])
+def test_every_template_is_applied_in_some_case(role):
+    applied = set()
+    for case in CASES.get(role, {"defaults": {}}):
+        applied.update(applied_templates(role, case_variables(role, case)))
+    files = {path.name for path in template_files(role)}
+    assert applied, f"{role}: _{role}_templates is empty or missing"
+    assert files == applied, f"{role}: templates never applied by any test case: {sorted(files - applied)}; unknown: {sorted(applied - files)}"
 
 
 # --- flannel ----------------------------------------------------------------------------------------------
@@ -240,3 +289,149 @@ def test_flannel_config_change_rolls_the_pods():
         for case in ("defaults", "host-gw", "mtu-iface-mirror")
     }
     assert len(set(hashes.values())) == 3, hashes
+
+
+# --- monitoring -------------------------------------------------------------------------------------------
+
+
+def _prometheus_config(case: str) -> dict:
+    return yaml.safe_load(find("monitoring", case, "ConfigMap", "prometheus-config")["data"]["prometheus.yml"])
+
+
+def test_monitoring_scrape_jobs_kubernetes_discovery():
+    config = _prometheus_config("defaults")
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(jobs) == {
+        "prometheus", "apiserver", "kubelet", "cadvisor", "node-exporter", "kube-state-metrics",
+        "annotated-services", "annotated-pods",
+    }
+    assert jobs["cadvisor"]["metrics_path"] == "/metrics/cadvisor"
+    assert jobs["kubelet"]["tls_config"] == {"insecure_skip_verify": True}
+    keep = [r for r in jobs["annotated-pods"]["relabel_configs"] if r.get("action") == "keep"]
+    assert keep == [{"source_labels": ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], "regex": "true", "action": "keep"}]
+    svc_keep = [r for r in jobs["annotated-services"]["relabel_configs"] if r.get("action") == "keep"]
+    assert svc_keep[0]["source_labels"] == ["__meta_kubernetes_service_annotation_prometheus_io_scrape"]
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == [
+        "alertmanager.monitoring.svc.cluster.local:9093"
+    ]
+    assert config["rule_files"] == ["/etc/prometheus-rules/*.yml"]
+
+
+def test_monitoring_dns_discovery_for_debian_builds():
+    config = _prometheus_config("lab-images-ingress-no-loki")
+    text = json.dumps(config)
+    assert "kubernetes_sd_configs" not in text
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["node-exporter"]["dns_sd_configs"][0]["names"] == ["node-exporter.monitoring.svc.cluster.local"]
+    assert jobs["kubelet"]["dns_sd_configs"][0]["port"] == 10250
+    # Without Kubernetes discovery, Prometheus needs no list/watch at all.
+    role = find("monitoring", "lab-images-ingress-no-loki", "ClusterRole", "kubelift:prometheus")
+    verbs = {v for rule in role["rules"] for v in rule["verbs"]}
+    assert verbs == {"get"}
+    headless = find("monitoring", "defaults", "Service", "node-exporter")
+    assert headless["spec"]["clusterIP"] == "None"
+
+
+def test_monitoring_rules_cover_the_required_alerts():
+    rules = yaml.safe_load(find("monitoring", "defaults", "ConfigMap", "prometheus-rules")["data"]["kubelift.yml"])
+    alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"]}
+    assert {"NodeDown", "PodCrashLooping", "NodeFilesystemFillingUp", "APIServerClientCertificateExpiring",
+            "KubeletClientCertificateExpiring"} <= set(alerts)
+    assert "predict_linear" in alerts["NodeFilesystemFillingUp"]["expr"]
+    assert "apiserver_client_certificate_expiration_seconds" in alerts["APIServerClientCertificateExpiring"]["expr"]
+    assert "{{ $labels.instance }}" in alerts["NodeDown"]["annotations"]["summary"]
+    assert str(7 * 86400) in alerts["KubeletClientCertificateExpiring"]["expr"]
+
+
+def test_monitoring_storage_pvc_or_emptydir():
+    for case, claim in (("defaults", None), ("pvc", "prometheus-data")):
+        deployment = find("monitoring", case, "Deployment", "prometheus")
+        data = [v for v in pod_spec(deployment)["volumes"] if v["name"] == "data"][0]
+        if claim:
+            assert data["persistentVolumeClaim"] == {"claimName": claim}
+            pvc = find("monitoring", case, "PersistentVolumeClaim", claim)
+            assert pvc["spec"]["storageClassName"] == "local-path"
+            assert pvc["spec"]["resources"]["requests"]["storage"] == "50Gi"
+        else:
+            assert data == {"name": "data", "emptyDir": {"sizeLimit": "20Gi"}}
+            assert not objects("monitoring", case, "PersistentVolumeClaim")
+        assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_monitoring_optional_components():
+    names = {(o["kind"], o["metadata"]["name"]) for o in objects("monitoring", "alertmanager-and-grafana-off")}
+    assert not {n for k, n in names if n.startswith(("alertmanager", "grafana"))}
+    assert "alerting" not in _prometheus_config("alertmanager-and-grafana-off")
+    assert ("Deployment", "alertmanager") in {(o["kind"], o["metadata"]["name"]) for o in objects("monitoring", "defaults")}
+
+
+def test_monitoring_commands_follow_the_image_kind():
+    upstream = {c["name"]: c for o in objects("monitoring", "defaults") if o["kind"] in ("Deployment", "DaemonSet") for c in containers(o).values()}
+    lab = {c["name"]: c for o in objects("monitoring", "lab-images-ingress-no-loki") if o["kind"] in ("Deployment", "DaemonSet") for c in containers(o).values()}
+    assert upstream["prometheus"]["command"] == ["/bin/prometheus"]
+    assert lab["prometheus"]["command"] == ["/usr/bin/prometheus"]
+    assert lab["node-exporter"]["command"] == ["/usr/bin/prometheus-node-exporter"]
+    assert lab["alertmanager"]["command"] == ["/usr/bin/prometheus-alertmanager"]
+    assert upstream["prometheus"]["image"] == "docker.io/prom/prometheus:v3.5.0"
+    assert upstream["kube-state-metrics"]["image"] == "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0"
+    assert all(c["image"].startswith("172.17.0.1:5000/kubelift/") for c in lab.values())
+
+
+def test_monitoring_node_exporter_reads_the_host_read_only():
+    ds = find("monitoring", "defaults", "DaemonSet", "node-exporter")
+    spec = pod_spec(ds)
+    assert spec["hostNetwork"] is True and spec["hostPID"] is True
+    mounts = containers(ds)["node-exporter"]["volumeMounts"]
+    assert mounts and all(m["readOnly"] is True for m in mounts)
+    assert {v["hostPath"]["path"] for v in spec["volumes"]} == {"/", "/proc", "/sys"}
+
+
+def test_monitoring_kube_state_metrics_rbac_matches_its_resources():
+    for case in ("defaults", "lab-images-ingress-no-loki"):
+        variables = case_variables("monitoring", case)
+        resources = sorted(variables["monitoring_kube_state_metrics_resources"])
+        role = find("monitoring", case, "ClusterRole", "kubelift:kube-state-metrics")
+        granted = sorted(r for rule in role["rules"] for r in rule["resources"])
+        assert granted == resources
+        assert all(rule["verbs"] == ["list", "watch"] for rule in role["rules"])
+        assert "secrets" not in granted
+        args = containers(find("monitoring", case, "Deployment", "kube-state-metrics"))["kube-state-metrics"]["args"]
+        assert f"--resources={','.join(resources)}" in args
+
+
+def test_monitoring_grafana_provisioning_and_secret():
+    datasources = yaml.safe_load(find("monitoring", "defaults", "ConfigMap", "grafana-datasources")["data"]["kubelift.yaml"])
+    by_uid = {d["uid"]: d for d in datasources["datasources"]}
+    assert by_uid["prometheus"]["url"] == "http://prometheus.monitoring.svc.cluster.local:9090"
+    assert by_uid["loki"]["url"] == "http://loki.logging.svc.cluster.local:3100"
+    no_loki = yaml.safe_load(find("monitoring", "lab-images-ingress-no-loki", "ConfigMap", "grafana-datasources")["data"]["kubelift.yaml"])
+    assert [d["uid"] for d in no_loki["datasources"]] == ["prometheus"]
+    dashboards = find("monitoring", "defaults", "ConfigMap", "grafana-dashboards")["data"]
+    assert set(dashboards) == {"kubelift-nodes.json", "kubelift-pods.json", "kubelift-apps.json"}
+    for name, text in dashboards.items():
+        dashboard = json.loads(text)
+        assert dashboard["uid"] == name.removesuffix(".json")
+        for panel in dashboard["panels"]:
+            assert panel["datasource"]["uid"] in by_uid, f"{name}: panel {panel['title']} uses an unknown data source"
+            assert panel["targets"] and all(t["expr"] for t in panel["targets"])
+    secret = find("monitoring", "defaults", "Secret", "grafana-admin")
+    import base64
+
+    assert base64.b64decode(secret["data"]["admin-password"]).decode() == CLUSTER_FACTS["monitoring"]["_monitoring_grafana_password"]
+    env = {e["name"]: e for e in containers(find("monitoring", "defaults", "Deployment", "grafana"))["grafana"]["env"]}
+    assert env["GF_SECURITY_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "grafana-admin", "key": "admin-password"}
+    ingress = find("monitoring", "lab-images-ingress-no-loki", "Ingress", "grafana")
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    assert ingress["spec"]["rules"][0]["host"] == "grafana.example.test"
+    assert not objects("monitoring", "defaults", "Ingress")
+
+
+def test_monitoring_alertmanager_config_is_a_secret():
+    import base64
+
+    for case, receiver in (("defaults", "default"), ("lab-images-ingress-no-loki", "ops")):
+        secret = find("monitoring", case, "Secret", "alertmanager-config")
+        config = yaml.safe_load(base64.b64decode(secret["data"]["alertmanager.yml"]))
+        assert config["route"]["receiver"] == receiver
+        assert receiver in [r["name"] for r in config["receivers"]]
+    assert not [o for o in objects("monitoring", "defaults", "ConfigMap") if "alertmanager" in o["metadata"]["name"]]
