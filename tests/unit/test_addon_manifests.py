@@ -63,6 +63,16 @@ CASES = {
         "host-gw": {"flannel_backend": "host-gw"},
         "mtu-iface-mirror": {"flannel_mtu": 1400, "flannel_iface": "eth1", "flannel_registry": "mirror.example:5000"},
     },
+    "coredns": {
+        "defaults": {},
+        "required-forwarders-stubs": {
+            "coredns_anti_affinity": "required", "coredns_replicas": 3, "coredns_cache_ttl": 60,
+            "coredns_upstream_forwarders": ["1.1.1.1", "9.9.9.9:53"],
+            "coredns_stub_domains": {"corp.example": ["10.0.0.53", "10.0.1.53"], "lab.internal": ["192.168.1.1"]},
+        },
+        "nodelocaldns": {"coredns_nodelocaldns_enabled": True, "coredns_image": "mirror.example/coredns/coredns:v1.12.1",
+                         "coredns_registry": "mirror.example"},
+    },
     "monitoring": {
         "defaults": {},
         "pvc": {"monitoring_prometheus_storage": "pvc", "monitoring_prometheus_storage_class": "local-path",
@@ -435,3 +445,80 @@ def test_monitoring_alertmanager_config_is_a_secret():
         assert config["route"]["receiver"] == receiver
         assert receiver in [r["name"] for r in config["receivers"]]
     assert not [o for o in objects("monitoring", "defaults", "ConfigMap") if "alertmanager" in o["metadata"]["name"]]
+
+
+def _names(role: str, case: str, templates: set[str]) -> set[tuple[str, str]]:
+    return {
+        (item["object"]["kind"], item["object"]["metadata"]["name"])
+        for item in rendered(role, case)
+        if item["template"] in templates
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "case", "templates", "removal_list", "extra"),
+    [
+        ("monitoring", "lab-images-ingress-no-loki", {"alertmanager.yaml.j2", "alertmanager-config.yaml.j2"},
+         "_monitoring_alertmanager_objects", set()),
+        ("monitoring", "lab-images-ingress-no-loki", {"grafana.yaml.j2", "grafana-admin.yaml.j2"},
+         "_monitoring_grafana_objects", set()),
+        ("coredns", "nodelocaldns", {"nodelocaldns.yaml.j2"}, "_coredns_nodelocaldns_objects", set()),
+    ],
+)
+def test_switched_off_components_are_removed_completely(role, case, templates, removal_list, extra):
+    """The objects a role deletes when a component is switched off are exactly the ones it creates for it."""
+    variables = case_variables(role, case)
+    removed = {(o["kind"], o["name"]) for o in variables[removal_list]}
+    assert removed == _names(role, case, templates) | extra
+
+
+# --- coredns ----------------------------------------------------------------------------------------------
+
+
+def _corefile(case: str) -> str:
+    return find("coredns", case, "ConfigMap", "coredns")["data"]["Corefile"]
+
+
+def test_coredns_defaults_keep_kubeadm_image_and_resolv_conf():
+    corefile = _corefile("defaults")
+    assert "forward . /etc/resolv.conf {" in corefile
+    assert "kubernetes cluster.local in-addr.arpa ip6.arpa {" in corefile
+    assert "cache 30" in corefile and "reload" in corefile
+    assert corefile.count("{") == corefile.count("}")
+    deployment = find("coredns", "defaults", "Deployment", "coredns")
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["selector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+    assert containers(deployment)["coredns"]["image"] == CLUSTER_FACTS["coredns"]["_coredns_current_image"]
+    anti = pod_spec(deployment)["affinity"]["podAntiAffinity"]
+    assert list(anti) == ["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert anti["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert not objects("coredns", "defaults", "DaemonSet")
+
+
+def test_coredns_forwarders_stub_domains_required_spread():
+    corefile = _corefile("required-forwarders-stubs")
+    assert "forward . 1.1.1.1 9.9.9.9:53 {" in corefile
+    assert "corp.example:53 {\n    errors\n    cache 60\n    forward . 10.0.0.53 10.0.1.53\n}" in corefile
+    assert "lab.internal:53 {" in corefile
+    assert corefile.count("{") == corefile.count("}")
+    deployment = find("coredns", "required-forwarders-stubs", "Deployment", "coredns")
+    assert deployment["spec"]["replicas"] == 3
+    anti = pod_spec(deployment)["affinity"]["podAntiAffinity"]
+    assert list(anti) == ["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert anti["requiredDuringSchedulingIgnoredDuringExecution"][0]["labelSelector"]["matchExpressions"][0]["values"] == ["kube-dns"]
+
+
+def test_coredns_nodelocaldns():
+    ds = find("coredns", "nodelocaldns", "DaemonSet", "node-local-dns")
+    cache = containers(ds)["node-cache"]
+    assert cache["image"] == "mirror.example/dns/k8s-dns-node-cache:1.26.4"
+    assert cache["args"][:2] == ["-localip", "169.254.20.10,10.96.0.10"]
+    assert cache["args"][-2:] == ["-upstreamsvc", "kube-dns-upstream"]
+    assert pod_spec(ds)["hostNetwork"] is True
+    corefile = find("coredns", "nodelocaldns", "ConfigMap", "node-local-dns")["data"]["Corefile"]
+    assert corefile.count("bind 169.254.20.10 10.96.0.10") == 4
+    assert corefile.count("forward . __PILLAR__CLUSTER__DNS__") == 4
+    assert "health 169.254.20.10:8080" in corefile
+    upstream = find("coredns", "nodelocaldns", "Service", "kube-dns-upstream")
+    assert upstream["spec"]["selector"] == {"k8s-app": "kube-dns"}
+    assert containers(find("coredns", "nodelocaldns", "Deployment", "coredns"))["coredns"]["image"] == "mirror.example/coredns/coredns:v1.12.1"
