@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# A bare Kubernetes API server (no nodes, no controllers) for API-level checks of the add-on roles:
-# server-side apply, idempotence, check mode, RBAC objects. etcd runs from the lab bundle's etcd image,
-# kube-apiserver is the binary of hack/build-kubernetes.sh (v1.20.2, the lab's API server).
+# A bare Kubernetes API server (no nodes) for API-level checks of the add-on roles: server-side apply,
+# idempotence, check mode, RBAC objects. etcd runs from the lab bundle's etcd image, kube-apiserver and
+# kube-controller-manager are the binaries of hack/build-kubernetes.sh (v1.20.2, the lab's API server).
+# The controller manager fills in workload status (a DaemonSet with no node to run on is "rolled out"),
+# deletes Jobs' pods on replacement, finalizes namespaces; pods stay Pending, since there are no nodes.
 #   hack/api-only.sh start   -> prints the kubeconfig path
 #   hack/api-only.sh stop
 # Environment: API_ONLY_NAME (container/state prefix, default kubelift-api), API_ONLY_PORT (default 16443),
@@ -12,14 +14,17 @@ port=${API_ONLY_PORT:-16443}
 etcd_port=${API_ONLY_ETCD_PORT:-23790}
 cache=${KUBELIFT_CACHE:-/var/cache/kubelift}
 apiserver=${API_ONLY_APISERVER:-$cache/kubernetes-1.20.2/bin/kube-apiserver}
+controller_manager=${API_ONLY_CONTROLLER_MANAGER:-$(dirname "$apiserver")/kube-controller-manager}
 etcd_image=${API_ONLY_ETCD_IMAGE:-registry.k8s.io/etcd:3.4.13-0}
 state=${API_ONLY_STATE:-/tmp/$name}
 
 stop() {
-  if [[ -f $state/apiserver.pid ]]; then
-    kill "$(cat "$state/apiserver.pid")" 2>/dev/null || true
-    rm -f "$state/apiserver.pid"
-  fi
+  for component in controller-manager apiserver; do
+    if [[ -f $state/$component.pid ]]; then
+      kill "$(cat "$state/$component.pid")" 2>/dev/null || true
+      rm -f "$state/$component.pid"
+    fi
+  done
   docker rm -f "$name-etcd" >/dev/null 2>&1 || true
   rm -rf "$state"
 }
@@ -62,6 +67,11 @@ current-context: api-only
 KCFG
   for _ in $(seq 1 60); do
     if curl -ksf -H "Authorization: Bearer $token" "https://127.0.0.1:$port/readyz" >/dev/null; then
+      "$controller_manager" --kubeconfig="$state/kubeconfig" --leader-elect=false --bind-address=127.0.0.1 \
+        --secure-port=0 --port=0 --service-account-private-key-file="$state/sa.key" \
+        --root-ca-file="$state/certs/apiserver.crt" --use-service-account-credentials=false \
+        >"$state/controller-manager.log" 2>&1 &
+      echo $! > "$state/controller-manager.pid"
       echo "$state/kubeconfig"
       return 0
     fi

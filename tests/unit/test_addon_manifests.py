@@ -73,6 +73,18 @@ CASES = {
         "nodelocaldns": {"coredns_nodelocaldns_enabled": True, "coredns_image": "mirror.example/coredns/coredns:v1.12.1",
                          "coredns_registry": "mirror.example"},
     },
+    "ingress_nginx": {
+        "defaults": {},
+        "daemonset-hostnetwork": {"ingress_nginx_kind": "DaemonSet", "ingress_nginx_exposure": "hostNetwork",
+                                  "ingress_nginx_node_selector": {"node-role.kubelift.io/ingress": "true"}},
+        "loadbalancer-watch-namespace": {
+            "ingress_nginx_exposure": "LoadBalancer", "ingress_nginx_load_balancer_ip": "192.0.2.10",
+            "ingress_nginx_watch_namespaces": ["apps"], "ingress_nginx_class_name": "public",
+            "ingress_nginx_default_class": False, "ingress_nginx_config": {"use-forwarded-headers": True, "proxy-body-size": "16m"},
+            "ingress_nginx_registry": "mirror.example:5000",
+        },
+        "nodeport-auto": {"ingress_nginx_http_node_port": 0, "ingress_nginx_https_node_port": 0},
+    },
     "monitoring": {
         "defaults": {},
         "pvc": {"monitoring_prometheus_storage": "pvc", "monitoring_prometheus_storage_class": "local-path",
@@ -522,3 +534,110 @@ def test_coredns_nodelocaldns():
     upstream = find("coredns", "nodelocaldns", "Service", "kube-dns-upstream")
     assert upstream["spec"]["selector"] == {"k8s-app": "kube-dns"}
     assert containers(find("coredns", "nodelocaldns", "Deployment", "coredns"))["coredns"]["image"] == "mirror.example/coredns/coredns:v1.12.1"
+
+
+# --- ingress-nginx ----------------------------------------------------------------------------------------
+
+
+def _rules(obj: dict) -> set[tuple[str, str, str]]:
+    return {
+        (group, resource, verb)
+        for rule in obj["rules"]
+        for group in rule.get("apiGroups", [""])
+        for resource in rule.get("resources", [])
+        for verb in rule["verbs"]
+    }
+
+
+def test_ingress_nginx_defaults():
+    controller = find("ingress_nginx", "defaults", "Deployment", "ingress-nginx-controller")
+    assert controller["spec"]["replicas"] == 2
+    args = containers(controller)["controller"]["args"]
+    assert "--ingress-class=nginx" in args and "--watch-ingress-without-class=true" in args
+    assert not [a for a in args if a.startswith(("--watch-namespace", "--publish-service"))]
+    assert "hostNetwork" not in pod_spec(controller)
+    service = find("ingress_nginx", "defaults", "Service", "ingress-nginx-controller")
+    assert service["spec"]["type"] == "NodePort"
+    assert {p["name"]: p["nodePort"] for p in service["spec"]["ports"]} == {"http": 30080, "https": 30443}
+    ingress_class = find("ingress_nginx", "defaults", "IngressClass", "nginx")
+    assert ingress_class["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"] == "true"
+    assert ingress_class["spec"]["controller"] == "k8s.io/ingress-nginx"
+    metrics = find("ingress_nginx", "defaults", "Service", "ingress-nginx-controller-metrics")
+    assert metrics["spec"]["ports"][0]["port"] == 10254
+    assert metrics["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+    namespace = find("ingress_nginx", "defaults", "Namespace", "ingress-nginx")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    # Cluster-wide serving needs cluster-wide Secret reads (TLS certificates of every namespace).
+    assert ("", "secrets", "list") in _rules(find("ingress_nginx", "defaults", "ClusterRole", "kubelift:ingress-nginx"))
+    assert not objects("ingress_nginx", "defaults", "DaemonSet")
+
+
+def test_ingress_nginx_daemonset_host_network():
+    controller = find("ingress_nginx", "daemonset-hostnetwork", "DaemonSet", "ingress-nginx-controller")
+    spec = pod_spec(controller)
+    assert spec["hostNetwork"] is True and spec["dnsPolicy"] == "ClusterFirstWithHostNet"
+    assert spec["nodeSelector"] == {"node-role.kubelift.io/ingress": "true"}
+    assert "replicas" not in controller["spec"]
+    assert "--report-node-internal-ip-address=true" in containers(controller)["controller"]["args"]
+    assert find("ingress_nginx", "daemonset-hostnetwork", "Service", "ingress-nginx-controller")["spec"]["type"] == "ClusterIP"
+    namespace = find("ingress_nginx", "daemonset-hostnetwork", "Namespace", "ingress-nginx")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert not objects("ingress_nginx", "daemonset-hostnetwork", "Deployment")
+
+
+def test_ingress_nginx_watched_namespace_has_no_cluster_wide_secret_reads():
+    case = "loadbalancer-watch-namespace"
+    for item in rendered("ingress_nginx", case):
+        obj = item["object"]
+        if obj["kind"] == "ClusterRole":
+            assert not {r for r in _rules(obj) if r[1] in ("secrets", "configmaps", "services", "endpoints", "pods")}, (
+                f"{obj['metadata']['name']} grants namespaced reads cluster-wide"
+            )
+    role = [o for o in objects("ingress_nginx", case, "Role") if o["metadata"]["namespace"] == "apps"]
+    assert len(role) == 1 and ("", "secrets", "watch") in _rules(role[0])
+    binding = [o for o in objects("ingress_nginx", case, "RoleBinding") if o["metadata"]["namespace"] == "apps"][0]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "ingress-nginx", "namespace": "ingress-nginx"}]
+    controller = find("ingress_nginx", case, "Deployment", "ingress-nginx-controller")
+    args = containers(controller)["controller"]["args"]
+    assert "--watch-namespace=apps" in args
+    assert "--publish-service=$(POD_NAMESPACE)/ingress-nginx-controller" in args
+    assert "--watch-ingress-without-class=true" not in args
+    assert containers(controller)["controller"]["image"] == "mirror.example:5000/ingress-nginx/controller:v1.14.3"
+    service = find("ingress_nginx", case, "Service", "ingress-nginx-controller")
+    assert service["spec"]["type"] == "LoadBalancer" and service["spec"]["loadBalancerIP"] == "192.0.2.10"
+    assert all("nodePort" not in p for p in service["spec"]["ports"])
+    ingress_class = find("ingress_nginx", case, "IngressClass", "public")
+    assert ingress_class["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"] == "false"
+    config = find("ingress_nginx", case, "ConfigMap", "ingress-nginx-controller")["data"]
+    assert config == {"proxy-body-size": "16m", "use-forwarded-headers": "True"}
+    webhook = find("ingress_nginx", case, "ValidatingWebhookConfiguration", "ingress-nginx-admission")["webhooks"][0]
+    assert webhook["namespaceSelector"]["matchExpressions"][0]["values"] == ["apps"]
+
+
+def test_ingress_nginx_admission_webhook_and_jobs():
+    webhook = find("ingress_nginx", "defaults", "ValidatingWebhookConfiguration", "ingress-nginx-admission")["webhooks"][0]
+    assert webhook["failurePolicy"] == "Fail" and "namespaceSelector" not in webhook
+    assert webhook["clientConfig"]["service"]["name"] == "ingress-nginx-controller-admission"
+    assert "caBundle" not in webhook["clientConfig"]  # the patch Job owns it
+    create = find("ingress_nginx", "defaults", "Job", "ingress-nginx-admission-create")
+    patch = find("ingress_nginx", "defaults", "Job", "ingress-nginx-admission-patch")
+    assert containers(create)["create"]["args"][0] == "create"
+    assert "--secret-name=ingress-nginx-admission" in containers(create)["create"]["args"]
+    assert "--webhook-name=ingress-nginx-admission" in containers(patch)["patch"]["args"]
+    for job in (create, patch):
+        assert len(job["metadata"]["annotations"]["kubelift.io/spec-hash"]) == 64
+    mirror = find("ingress_nginx", "loadbalancer-watch-namespace", "Job", "ingress-nginx-admission-create")
+    assert mirror["metadata"]["annotations"]["kubelift.io/spec-hash"] != create["metadata"]["annotations"]["kubelift.io/spec-hash"]
+    secret_volume = pod_spec(find("ingress_nginx", "defaults", "Deployment", "ingress-nginx-controller"))["volumes"][0]
+    assert secret_volume["secret"]["secretName"] == "ingress-nginx-admission"
+    admission_role = find("ingress_nginx", "defaults", "ClusterRole", "kubelift:ingress-nginx-admission")
+    assert admission_role["rules"] == [{
+        "apiGroups": ["admissionregistration.k8s.io"], "resources": ["validatingwebhookconfigurations"],
+        "resourceNames": ["ingress-nginx-admission"], "verbs": ["get", "update"],
+    }]
+
+
+def test_ingress_nginx_node_ports_can_be_left_to_kubernetes():
+    service = find("ingress_nginx", "nodeport-auto", "Service", "ingress-nginx-controller")
+    assert service["spec"]["type"] == "NodePort"
+    assert all("nodePort" not in p for p in service["spec"]["ports"])
