@@ -16,7 +16,7 @@ import kubernetes_validate.utils
 import pytest
 import yaml
 
-from _addon_render import ADDON_ROLES, ROLES_DIR, applied_templates, render, role_variables, template_files
+from _addon_render import ADDON_ROLES, ROLES_DIR, applied_templates, evaluate, render, role_variables, template_files
 
 K8S_VERSIONS = ["1.33", "1.34", "1.35", "1.36", "1.37"]
 
@@ -84,6 +84,14 @@ CASES = {
             "ingress_nginx_registry": "mirror.example:5000",
         },
         "nodeport-auto": {"ingress_nginx_http_node_port": 0, "ingress_nginx_https_node_port": 0},
+    },
+    "traefik": {
+        "defaults": {"kubelift_ingress_controller": "traefik"},
+        "loadbalancer-watch-namespaces": {
+            "kubelift_ingress_controller": "traefik", "traefik_exposure": "LoadBalancer",
+            "traefik_load_balancer_ip": "192.0.2.20", "traefik_watch_namespaces": ["apps", "shop"],
+            "traefik_default_class": False, "traefik_registry": "mirror.example:5000",
+        },
     },
     "monitoring": {
         "defaults": {},
@@ -641,3 +649,75 @@ def test_ingress_nginx_node_ports_can_be_left_to_kubernetes():
     service = find("ingress_nginx", "nodeport-auto", "Service", "ingress-nginx-controller")
     assert service["spec"]["type"] == "NodePort"
     assert all("nodePort" not in p for p in service["spec"]["ports"])
+
+
+# --- traefik ----------------------------------------------------------------------------------------------
+
+
+def test_traefik_defaults():
+    deployment = find("traefik", "defaults", "Deployment", "traefik")
+    args = containers(deployment)["traefik"]["args"]
+    assert "--providers.kubernetesingress=true" in args
+    assert "--providers.kubernetesingress.ingressClass=traefik" in args
+    assert not [a for a in args if "namespaces=" in a or "publishedService" in a]
+    assert containers(deployment)["traefik"]["image"] == "docker.io/library/traefik:v3.6.7"
+    ingress_class = find("traefik", "defaults", "IngressClass", "traefik")
+    assert ingress_class["spec"]["controller"] == "traefik.io/ingress-controller"
+    assert ingress_class["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"] == "true"
+    service = find("traefik", "defaults", "Service", "traefik")
+    assert service["spec"]["type"] == "NodePort"
+    assert {p["name"]: p["nodePort"] for p in service["spec"]["ports"]} == {"web": 30080, "websecure": 30443}
+    assert ("", "secrets", "watch") in _rules(find("traefik", "defaults", "ClusterRole", "kubelift:traefik"))
+
+
+def test_traefik_watched_namespaces_have_no_cluster_wide_secret_reads():
+    case = "loadbalancer-watch-namespaces"
+    cluster_rules = _rules(find("traefik", case, "ClusterRole", "kubelift:traefik"))
+    assert {r[1] for r in cluster_rules} == {"ingressclasses", "nodes"}
+    roles = {o["metadata"]["namespace"]: o for o in objects("traefik", case, "Role")}
+    assert set(roles) == {"apps", "shop"}
+    assert all(("", "secrets", "list") in _rules(role) for role in roles.values())
+    args = containers(find("traefik", case, "Deployment", "traefik"))["traefik"]["args"]
+    assert "--providers.kubernetesingress.namespaces=apps,shop" in args
+    assert "--providers.kubernetesingress.ingressEndpoint.publishedService=traefik/traefik" in args
+    service = find("traefik", case, "Service", "traefik")
+    assert service["spec"]["type"] == "LoadBalancer" and service["spec"]["loadBalancerIP"] == "192.0.2.20"
+    assert find("traefik", case, "IngressClass", "traefik")["metadata"]["annotations"][
+        "ingressclass.kubernetes.io/is-default-class"] == "false"
+
+
+def test_only_the_chosen_ingress_controller_acts():
+    assert evaluate(role_variables("traefik"), "{{ _traefik_active | bool }}") is False
+    assert evaluate(role_variables("traefik", {"kubelift_ingress_controller": "traefik"}), "{{ _traefik_active | bool }}") is True
+    assert evaluate(role_variables("ingress_nginx"), "{{ _ingress_nginx_active | bool }}") is True
+    assert evaluate(role_variables("ingress_nginx", {"kubelift_ingress_controller": "traefik"}), "{{ _ingress_nginx_active | bool }}") is False
+
+
+# --- Pod Security ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "case"), CASE_IDS, ids=[f"{r}-{c}" for r, c in CASE_IDS])
+def test_pods_meet_their_namespace_pod_security_level(role, case):
+    """Pods in a namespace labelled restricted meet the restricted profile's main rules; anything that needs
+    more (host network, host paths, capabilities) only runs in namespaces labelled privileged."""
+    levels = {
+        o["metadata"]["name"]: o["metadata"]["labels"].get("pod-security.kubernetes.io/enforce")
+        for o in objects(role, case, "Namespace")
+    }
+    for item in rendered(role, case):
+        obj = item["object"]
+        if obj["kind"] not in ("Deployment", "DaemonSet", "StatefulSet", "Job"):
+            continue
+        level = levels.get(obj["metadata"]["namespace"])
+        if level != "restricted":
+            continue
+        spec = pod_spec(obj)
+        assert not spec.get("hostNetwork") and not spec.get("hostPID"), _ident(item)
+        assert not [v for v in spec.get("volumes", []) if "hostPath" in v], _ident(item)
+        assert spec["securityContext"]["runAsNonRoot"] is True, _ident(item)
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", _ident(item)
+        for container in containers(obj).values():
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, _ident(item)
+            assert context["capabilities"]["drop"] == ["ALL"], _ident(item)
+            assert set(context["capabilities"].get("add", [])) <= {"NET_BIND_SERVICE"}, _ident(item)
