@@ -112,3 +112,32 @@ def test_every_image_variable_in_the_role_defaults_is_catalogued():
             name = line.split(":", 1)[0]
             if name.endswith("_image"):
                 assert name in names, f"{role}: {name} is not known to addon_images"
+
+
+def test_defaults_give_upstream_images():
+    """With the roles' defaults: every enabled component's upstream image (CoreDNS keeps kubeadm's image,
+    NodeLocal DNSCache is off, ingress-nginx is the default controller)."""
+    assert addon_images(all_addon_variables()) == [
+        "docker.io/fluent/fluent-bit:4.2.2",
+        "docker.io/grafana/grafana:12.3.1",
+        "docker.io/grafana/loki:3.6.3",
+        "docker.io/prom/alertmanager:v0.28.1",
+        "docker.io/prom/node-exporter:v1.9.1",
+        "docker.io/prom/prometheus:v3.5.0",
+        "ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1",
+        "ghcr.io/flannel-io/flannel:v0.27.4",
+        "registry.k8s.io/ingress-nginx/controller:v1.14.3",
+        "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.7",
+        "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0",
+    ]
+
+
+def test_one_registry_variable_per_role_moves_all_its_images():
+    mirror = "mirror.example:5000/cache"
+    overrides = {f"{role}_registry": mirror for role in ADDON_ROLES}
+    overrides.update({"kubelift_ingress_controller": "traefik", "coredns_nodelocaldns_enabled": True})
+    images = addon_images(all_addon_variables(overrides))
+    assert images and all(image.startswith(mirror + "/") for image in images), images
+    assert mirror + "/library/traefik:v3.6.7" in images
+    assert mirror + "/kube-state-metrics/kube-state-metrics:v2.16.0" in images
+    assert mirror + "/dns/k8s-dns-node-cache:1.26.4" in images

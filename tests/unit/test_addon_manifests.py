@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from _addon_render import ADDON_ROLES, ROLES_DIR, applied_templates, evaluate, render, role_variables, template_files
+from ansible_collections.kubelift.cluster.plugins.module_utils.addon_images import addon_image_variables, addon_images
 
 K8S_VERSIONS = ["1.33", "1.34", "1.35", "1.36", "1.37"]
 
@@ -92,6 +93,11 @@ CASES = {
             "traefik_load_balancer_ip": "192.0.2.20", "traefik_watch_namespaces": ["apps", "shop"],
             "traefik_default_class": False, "traefik_registry": "mirror.example:5000",
         },
+    },
+    "logging": {
+        "defaults": {},
+        "pvc-30d": {"logging_loki_storage": "pvc", "logging_loki_storage_class": "local-path",
+                    "logging_loki_storage_size": "100Gi", "logging_loki_retention": "720h"},
     },
     "monitoring": {
         "defaults": {},
@@ -248,6 +254,34 @@ def test_workloads_select_their_own_pods(role, case):
             assert container["image"].count(":") >= 1 and "{{" not in container["image"], (
                 f"{_ident(item)}: container {container['name']} has an unpinned or untemplated image {container['image']}"
             )
+
+
+def test_every_addon_role_has_cases():
+    for role in ADDON_ROLES:
+        assert (ROLES_DIR / role).is_dir(), f"add-on role {role} is missing"
+        assert role in CASES, f"no test cases for {role}"
+
+
+@pytest.mark.parametrize(("role", "case"), CASE_IDS, ids=[f"{r}-{c}" for r, c in CASE_IDS])
+def test_rendered_images_are_the_ones_addon_images_lists(role, case):
+    """What a bundle packs (addon_images) is exactly what the role's manifests run."""
+    variables = case_variables(role, case)
+    values = {}
+    for name in addon_image_variables():
+        if name in variables:
+            values[name] = evaluate(variables, "{{ %s }}" % name)
+        elif name.endswith("_enabled"):
+            values[name] = False  # another add-on role: not part of this case
+    expected = set(addon_images(values))
+    if role == "coredns" and not values["coredns_image"]:
+        expected.add(variables["_coredns_current_image"])  # kubeadm's image, kept
+    actual = {
+        c["image"]
+        for o in objects(role, case)
+        if o["kind"] in ("Deployment", "DaemonSet", "StatefulSet", "Job")
+        for c in containers(o).values()
+    }
+    assert actual == expected
 
 
 @pytest.mark.parametrize("role", [r for r in ADDON_ROLES if (ROLES_DIR / r).is_dir()])
@@ -721,3 +755,55 @@ def test_pods_meet_their_namespace_pod_security_level(role, case):
             assert context["allowPrivilegeEscalation"] is False, _ident(item)
             assert context["capabilities"]["drop"] == ["ALL"], _ident(item)
             assert set(context["capabilities"].get("add", [])) <= {"NET_BIND_SERVICE"}, _ident(item)
+
+
+# --- logging ----------------------------------------------------------------------------------------------
+
+
+def test_logging_loki_retention_and_storage():
+    for case, retention in (("defaults", "168h"), ("pvc-30d", "720h")):
+        config = yaml.safe_load(find("logging", case, "ConfigMap", "loki-config")["data"]["loki.yaml"])
+        assert config["compactor"]["retention_enabled"] is True
+        assert config["compactor"]["delete_request_store"] == "filesystem"
+        assert config["limits_config"]["retention_period"] == retention
+        assert config["schema_config"]["configs"][0]["store"] == "tsdb"
+    default = find("logging", "defaults", "StatefulSet", "loki")
+    assert "volumeClaimTemplates" not in default["spec"]
+    assert {"name": "storage", "emptyDir": {"sizeLimit": "20Gi"}} in pod_spec(default)["volumes"]
+    pvc = find("logging", "pvc-30d", "StatefulSet", "loki")
+    claim = pvc["spec"]["volumeClaimTemplates"][0]
+    assert claim["metadata"]["name"] == "storage"
+    assert claim["spec"]["storageClassName"] == "local-path"
+    assert claim["spec"]["resources"]["requests"]["storage"] == "100Gi"
+    assert claim["spec"]["volumeMode"] == "Filesystem"
+    assert not [v for v in pod_spec(pvc)["volumes"] if v["name"] == "storage"]
+
+
+def test_logging_fluent_bit_reads_container_logs_and_ships_to_loki():
+    ds = find("logging", "defaults", "DaemonSet", "fluent-bit")
+    spec = pod_spec(ds)
+    assert {"operator": "Exists"} in spec["tolerations"]
+    mounts = {m["mountPath"]: m for m in containers(ds)["fluent-bit"]["volumeMounts"]}
+    assert mounts["/var/log"]["readOnly"] is True
+    conf = find("logging", "defaults", "ConfigMap", "fluent-bit-config")["data"]["fluent-bit.conf"]
+    sections = [line.strip() for line in conf.splitlines() if line.startswith("[")]
+    assert sections == ["[SERVICE]", "[INPUT]", "[FILTER]", "[OUTPUT]"]
+    settings = {}
+    for line in conf.splitlines():
+        if line.startswith("    "):
+            key, _, value = line.strip().partition(" ")
+            settings.setdefault(key, value.strip())
+    assert settings["Path"] == "/var/log/containers/*.log"
+    assert "kubernetes" in conf and "Name                kubernetes" in conf
+    assert "Host               loki.logging.svc.cluster.local" in conf
+    assert "namespace=$kubernetes['namespace_name']" in conf
+    role = find("logging", "defaults", "ClusterRole", "kubelift:fluent-bit")
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods", "namespaces"], "verbs": ["get", "list", "watch"]}]
+
+
+def test_grafana_loki_data_source_points_at_the_logging_loki():
+    datasources = yaml.safe_load(find("monitoring", "defaults", "ConfigMap", "grafana-datasources")["data"]["kubelift.yaml"])
+    loki = [d for d in datasources["datasources"] if d["type"] == "loki"][0]
+    service = find("logging", "defaults", "Service", "loki")
+    port = service["spec"]["ports"][0]["port"]
+    assert loki["url"] == f"http://{service['metadata']['name']}.{service['metadata']['namespace']}.svc.cluster.local:{port}"
