@@ -720,11 +720,33 @@ def test_traefik_watched_namespaces_have_no_cluster_wide_secret_reads():
         "ingressclass.kubernetes.io/is-default-class"] == "false"
 
 
+@pytest.mark.parametrize("role", ["ingress_nginx", "traefik"])
+def test_removal_finds_every_cluster_scoped_or_foreign_object_it_creates(role):
+    """The removal looks up objects by label and kind: every kind the role creates outside its own namespace
+    (which goes with the namespace) must be on its list, and carry the labels it looks for."""
+    name = {"ingress_nginx": "ingress-nginx", "traefik": "traefik"}[role]
+    variables = case_variables(role, next(iter(CASES[role])))
+    kinds = {item["kind"] for item in variables[f"_{role}_removal_kinds"]}
+    for case in CASES[role]:
+        for obj in objects(role, case):
+            namespace = obj["metadata"].get("namespace")
+            if namespace == case_variables(role, case)[f"{role}_namespace"]:
+                continue
+            assert obj["kind"] in kinds, f"{role}/{case}: {obj['kind']} {obj['metadata']['name']} would survive the removal"
+            labels = obj["metadata"]["labels"]
+            assert labels.get("app.kubernetes.io/name") == name and labels.get("app.kubernetes.io/managed-by") == "kubelift"
+
+
 def test_only_the_chosen_ingress_controller_acts():
     assert evaluate(role_variables("traefik"), "{{ _traefik_active | bool }}") is False
     assert evaluate(role_variables("traefik", {"kubelift_ingress_controller": "traefik"}), "{{ _traefik_active | bool }}") is True
     assert evaluate(role_variables("ingress_nginx"), "{{ _ingress_nginx_active | bool }}") is True
     assert evaluate(role_variables("ingress_nginx", {"kubelift_ingress_controller": "traefik"}), "{{ _ingress_nginx_active | bool }}") is False
+    # The one not chosen is removed, unless the role is switched off altogether (then it is left alone).
+    assert evaluate(role_variables("ingress_nginx", {"kubelift_ingress_controller": "traefik"}), "{{ _ingress_nginx_remove | bool }}") is True
+    assert evaluate(role_variables("ingress_nginx"), "{{ _ingress_nginx_remove | bool }}") is False
+    assert evaluate(role_variables("traefik"), "{{ _traefik_remove | bool }}") is True
+    assert evaluate(role_variables("traefik", {"traefik_enabled": False}), "{{ _traefik_remove | bool }}") is False
 
 
 # --- Pod Security ------------------------------------------------------------------------------------------
