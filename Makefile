@@ -14,7 +14,7 @@ export ANSIBLE_FORCE_COLOR := 0
 SCENARIOS ?= node cluster
 COLLECTION_LINK := .collections/ansible_collections/kubelift/cluster
 
-.PHONY: help venv collection lint yamllint ansible-lint build unit molecule test lab lab-down bench bundle clean
+.PHONY: help venv collection lint yamllint ansible-lint build unit integration molecule test lab lab-down bench bundle clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -55,8 +55,11 @@ bundle: ## build (or reuse) the offline lab bundle in $(KUBELIFT_CACHE)
 molecule: collection ## every Molecule scenario (needs a Docker engine)
 	hack/with-docker.sh bash -c 'for s in $(SCENARIOS); do molecule test -s $$s || exit 1; done'
 
-test: lint unit ## lint + unit + Molecule, starting the Docker engine when needed
-	hack/with-docker.sh $(MAKE) --no-print-directory bundle molecule
+integration: collection ## integration tests that need the lab bundle and a Docker engine
+	pytest -q tests/integration
+
+test: lint unit ## lint + unit + integration + Molecule, starting the Docker engine when needed
+	hack/with-docker.sh $(MAKE) --no-print-directory bundle integration molecule
 
 LAB_INVENTORY := .lab/inventory.yml
 
@@ -65,6 +68,7 @@ $(LAB_INVENTORY):
 	printf -- '---\nall:\n  hosts: {}\n' > $@
 
 lab: collection $(LAB_INVENTORY) ## build the local lab cluster (state in .lab/)
+	hack/install-deps.sh
 	hack/dockerd.sh start
 	ansible-playbook -i $(LAB_INVENTORY) playbooks/lab.yml -e lab_state=up
 
@@ -73,6 +77,7 @@ lab-down: collection $(LAB_INVENTORY) ## remove everything `make lab` created
 	rm -rf .lab
 
 bench: collection ## print provisioning figures against the lab
+	hack/install-deps.sh
 	hack/dockerd.sh start
 	$(MAKE) --no-print-directory bundle
 	bench/provision

@@ -21,7 +21,7 @@ src="$KUBELIFT_CACHE/kubernetes-$K8S_VERSION/bin"
 
 "$here/build-kubernetes.sh" >&2
 "$here/build-base-image.sh" >&2
-stamp=$( (sha256sum "$0"; cat "$KUBELIFT_CACHE/kubernetes-$K8S_VERSION/.complete"; ls -l --time-style=+%s "$src";
+stamp=$( (sha256sum <"$0"; cat "$KUBELIFT_CACHE/kubernetes-$K8S_VERSION/.complete"; ls -l --time-style=+%s "$src";
           docker image inspect -f '{{ .Id }}' kubelift/debian:bookworm) | sha256sum | cut -c1-16)
 if [[ -f "$bundle/manifest.json" && "$(cat "$bundle/.stamp" 2>/dev/null)" == "$stamp" ]]; then
   echo "lab bundle up to date" >&2
@@ -29,10 +29,12 @@ if [[ -f "$bundle/manifest.json" && "$(cat "$bundle/.stamp" 2>/dev/null)" == "$s
   exit 0
 fi
 
+final=$bundle
+bundle="$final.tmp"
 rm -rf "$bundle"
 mkdir -p "$bundle/bin" "$bundle/images"
 ctx=$(mktemp -d)
-trap 'rm -rf "$ctx"' EXIT
+trap 'rm -rf "$ctx" "$bundle"' EXIT
 
 for b in kubeadm kubelet kubectl; do
   install -m 0755 "$src/$b" "$bundle/bin/$b"
@@ -75,6 +77,39 @@ build etcd "$ETCD_TAG" "FROM kubelift/debian:bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends etcd-server \\
  && rm -rf /var/lib/apt/lists/* && ln -s /usr/bin/etcd /usr/local/bin/etcd"
 
+# Lab test image: a static busybox (Debian's busybox-static) for HTTP checks between pods. Lab-only images
+# are named docker.io/kubelift/*; the lab mirrors docker.io to its registry.
+build_named() { # full-name file-stem dockerfile-body
+  local full=$1 stem=$2 body=$3 dir="$ctx/$2"
+  mkdir -p "$dir"
+  printf '%s\n' "$body" >"$dir/Dockerfile"
+  echo ">> image $full" >&2
+  if ! docker build -q -t "$full" "$dir" >/dev/null 2>"$ctx/build.log"; then
+    cat "$ctx/build.log" >&2
+    exit 1
+  fi
+  docker save -o "$bundle/images/$stem.tar" "$full"
+}
+build_named docker.io/kubelift/busybox:lab kubelift-busybox_lab "FROM kubelift/debian:bookworm AS src
+RUN apt-get update && apt-get install -y --no-install-recommends busybox-static
+FROM scratch
+COPY --from=src /bin/busybox /bin/busybox
+RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]
+ENV PATH=/bin
+CMD [\"/bin/sh\"]"
+# Monitoring images from Debian's packages, for the monitoring add-on in the lab.
+build_named docker.io/kubelift/prometheus:lab kubelift-prometheus_lab "FROM kubelift/debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends prometheus \\
+ && rm -rf /var/lib/apt/lists/* && mkdir -p /prometheus && chown nobody:nogroup /prometheus
+USER nobody
+WORKDIR /prometheus
+ENTRYPOINT [\"/usr/bin/prometheus\"]"
+build_named docker.io/kubelift/node-exporter:lab kubelift-node-exporter_lab "FROM kubelift/debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends prometheus-node-exporter \\
+ && rm -rf /var/lib/apt/lists/*
+USER nobody
+ENTRYPOINT [\"/usr/bin/prometheus-node-exporter\"]"
+
 python3 - "$bundle" "$K8S_VERSION" "$ARCH" "$REPO" <<'PY'
 import hashlib, json, pathlib, sys
 root, version, arch, repo = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
@@ -84,6 +119,12 @@ def sha(p):
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+def image_name(p):
+    # <name>_<tag>.tar holds <repo>/<name>:<tag>; kubelift-<name>_<tag>.tar the lab's docker.io/kubelift/<name>:<tag>
+    name, tag = p.stem.rsplit("_", 1)
+    if name.startswith("kubelift-"):
+        return f"docker.io/kubelift/{name[len('kubelift-'):]}:{tag}"
+    return f"{repo}/{name}:{tag}"
 manifest = {
     "format": 1,
     "kubernetes_version": version,
@@ -91,12 +132,14 @@ manifest = {
     "image_repository": repo,
     "binaries": {p.name: {"file": f"bin/{p.name}", "sha256": sha(p)} for p in sorted((root / "bin").iterdir())},
     "images": [
-        {"name": f"{repo}/{p.stem.rsplit('_', 1)[0]}:{p.stem.rsplit('_', 1)[1]}", "file": f"images/{p.name}", "sha256": sha(p)}
+        {"name": image_name(p), "file": f"images/{p.name}", "sha256": sha(p)}
         for p in sorted((root / "images").glob("*.tar"))
     ],
 }
 (root / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 PY
 echo "$stamp" >"$bundle/.stamp"
-echo "lab bundle built: $(du -sh "$bundle" | cut -f1)" >&2
-echo "$bundle"
+rm -rf "$final"
+mv "$bundle" "$final"
+echo "lab bundle built: $(du -sh "$final" | cut -f1)" >&2
+echo "$final"

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The app role against a real (node-less) Kubernetes 1.20 control plane (tests/integration/api-only-cluster.sh):
+#   1. deploy three apps (replicas 0, so their rollouts complete without nodes): rc 0, PDB policy/v1beta1 chosen;
+#   2. again, at -vvv: nothing changes, and the secret value appears nowhere in the output;
+#   3. check mode with a changed config: rc 0, nothing created;
+#   4. a changed config with 1 replica (whose pod can never be scheduled): the rollout fails, the role rolls the
+#      Deployment back to the previous template (config checksum back to the first one) and fails saying why;
+#   5. a third config with revision_history_limit 1, twice: rc 0, and the config of the revision the Deployment
+#      no longer keeps is pruned.
+# Needs the Kubernetes build in $KUBELIFT_CACHE (hack/build-kubernetes.sh) and `make collection`.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+export API_DIR=${API_DIR:-/tmp/kubelift-app-role}
+export API_PORT=${API_PORT:-26543}
+export ETCD_PORT=${ETCD_PORT:-24890}
+KUBELIFT_CACHE=${KUBELIFT_CACHE:-/var/cache/kubelift}
+kubectl="$KUBELIFT_CACHE/kubernetes-${K8S_VERSION:-1.20.2}/bin/kubectl --kubeconfig $API_DIR/kubeconfig"
+work=$(mktemp -d)
+secret=kubelift-it-$RANDOM$RANDOM-secret
+
+# KEEP=1 leaves the cluster and the logs (in $work) for a look afterwards.
+trap '[[ -n "${KEEP:-}" ]] && echo "kept $API_DIR and $work" || { "$here/api-only-cluster.sh" stop; rm -rf "$work"; }' EXIT
+"$here/api-only-cluster.sh" start >/dev/null
+cd "$root"
+export ANSIBLE_CONFIG="$root/ansible.cfg" ANSIBLE_COLLECTIONS_PATH="$root/.collections" ANSIBLE_FORCE_COLOR=0
+
+apps() { # apps <replicas of shop> <memory_limit> [<revision_history_limit>]
+  cat <<EOF
+app_kubeconfig: $API_DIR/kubeconfig
+app_rollout_timeout: 120
+app_rollback_timeout: 20
+app_apps:
+  - name: shop
+    pattern: php-nginx
+    replicas: $1
+    image: registry.example.cn/shop/php:8.2-fpm
+    code:
+      image: registry.example.cn/shop/code:1.0.0
+    php:
+      pool_dir: /etc/php/8.2/fpm/pool.d
+    config_files:
+      - path: /etc/php/8.2/fpm/conf.d/99-shop.ini
+        content: "memory_limit = $2\n"
+    secrets:
+      env:
+        DB_PASSWORD: $secret
+    ingress:
+      host: shop.example.com
+    pdb:
+      max_unavailable: 1
+    rollout:
+      progress_deadline_seconds: 15
+      revision_history_limit: ${3:-5}
+  - name: blog
+    namespace: shop
+    pattern: php-nginx
+    split: true
+    replicas: 0
+    image: registry.example.cn/blog/php:8.2-fpm
+  - name: api
+    pattern: python
+    replicas: 0
+    image: registry.example.cn/api:1
+    python: {app: "api.wsgi:application"}
+    nginx: {enabled: true}
+    network_policy: {ingress_namespaces: [ingress-nginx]}
+EOF
+}
+
+run() { # run <log> <vars file> [ansible-playbook options...]
+  local log=$1 vars=$2
+  shift 2
+  set +e
+  ansible-playbook playbooks/deploy_apps.yml -e "@$vars" "$@" >"$log" 2>&1
+  local rc=$?
+  set -e
+  echo "$rc"
+}
+
+recap() { echo "$(grep -A1 'PLAY RECAP' "$1" | tail -1 | sed 's/ \+/ /g') [${SECONDS}s]"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+checksum() { $kubectl -n shop get deploy shop -o jsonpath='{.spec.template.metadata.annotations.kubelift\.io/config-checksum}'; }
+
+apps 0 256M >"$work/v1.yml"
+apps 1 512M >"$work/v2.yml"
+apps 0 128M 1 >"$work/v3.yml"
+
+SECONDS=0
+echo ">> 1. deploy"
+[[ $(run "$work/1.log" "$work/v1.yml") == 0 ]] || { tail -40 "$work/1.log"; fail "first deploy failed"; }
+$kubectl -n shop get deploy shop blog blog-php >/dev/null
+$kubectl -n api get deploy api >/dev/null
+$kubectl -n shop get poddisruptionbudgets.v1beta1.policy shop >/dev/null
+[[ $($kubectl get ns shop -o jsonpath='{.metadata.labels.pod-security\.kubernetes\.io/enforce}') == restricted ]] || fail "namespace labels"
+first=$(checksum)
+echo "ok   $(recap "$work/1.log")"
+
+echo ">> 2. again: idempotent, secret never logged (-vvv)"
+[[ $(run "$work/2.log" "$work/v1.yml" -vvv) == 0 ]] || { tail -40 "$work/2.log"; fail "second deploy failed"; }
+recap "$work/2.log" | grep -q 'changed=0 ' || fail "second run changed something: $(recap "$work/2.log")"
+if grep -q "$secret" "$work/1.log" "$work/2.log"; then fail "the secret value shows in the output"; fi
+base64_secret=$(printf %s "$secret" | base64)
+if grep -q "$base64_secret" "$work/1.log" "$work/2.log"; then fail "the base64 secret shows in the output"; fi
+echo "ok   $(recap "$work/2.log"); secret absent from $(wc -l <"$work/2.log") lines of -vvv output"
+
+echo ">> 3. check mode with a new config"
+configmaps=$($kubectl -n shop get configmaps -o name | sort)
+[[ $(run "$work/3.log" "$work/v2.yml" --check --diff) == 0 ]] || { tail -40 "$work/3.log"; fail "check mode failed"; }
+[[ $($kubectl -n shop get configmaps -o name | sort) == "$configmaps" ]] || fail "check mode created objects"
+[[ $(checksum) == "$first" ]] || fail "check mode changed the Deployment"
+echo "ok   $(recap "$work/3.log")"
+
+echo ">> 4. failing rollout: rollback, then fail saying why"
+[[ $(run "$work/4.log" "$work/v2.yml") != 0 ]] || fail "the failing rollout did not fail the run"
+grep -q "app 'shop' (namespace shop): the rollout failed." "$work/4.log" || fail "no failure message"
+grep -q "ProgressDeadlineExceeded" "$work/4.log" || fail "no condition in the message"
+grep -q "not scheduled: Unschedulable" "$work/4.log" || fail "no pod problem in the message"
+grep -q "Deployment shop: rolled back from revision 2 to the template of revision 1" "$work/4.log" || fail "no rollback"
+[[ $(checksum) == "$first" ]] || fail "the Deployment was not rolled back to the first config"
+sed -n '/msg: |-/,/Fix the app/p' "$work/4.log" | sed 's/^/     /'
+echo "ok   rolled back: config checksum is the first one again [${SECONDS}s]"
+
+echo ">> 5. third config, history limit 1: prune the config that no kept revision uses"
+[[ $(run "$work/5.log" "$work/v3.yml") == 0 ]] || { tail -40 "$work/5.log"; fail "third deploy failed"; }
+# The controller removes old ReplicaSets after the rollout; the next run prunes what they used.
+[[ $(run "$work/6.log" "$work/v3.yml") == 0 ]] || { tail -40 "$work/6.log"; fail "fourth deploy failed"; }
+kept=$($kubectl -n shop get configmaps -l app.kubernetes.io/name=shop -o name | sed 's|.*/||' | sort)
+used=$($kubectl -n shop get rs -l app.kubernetes.io/name=shop \
+  -o jsonpath='{range .items[*]}{.spec.template.spec.volumes[?(@.configMap)].configMap.name}{"\n"}{end}' | sort -u)
+[[ $(wc -l <<<"$kept") == 2 && "$kept" == "$used" ]] || fail "ConfigMaps $kept, but the ReplicaSets use $used"
+echo "ok   3 configs made, 2 kept ($(tr '\n' ' ' <<<"$kept")): the ones the 2 kept ReplicaSets use; $(recap "$work/6.log")"
+echo "all app role checks passed"
