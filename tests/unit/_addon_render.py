@@ -8,6 +8,7 @@ the shared ``kubelift`` defaults, the role's defaults and vars, then the case's 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from ansible.parsing.dataloader import DataLoader
@@ -22,9 +23,12 @@ _LOADER_READY = False
 
 
 def _ensure_plugin_loader() -> None:
+    """Install Ansible's collection loader for this checkout, unless it already is (tests/conftest.py does
+    it under pytest; scripts such as hack/check-monitoring-config.sh import this module directly)."""
     global _LOADER_READY  # noqa: PLW0603 - one-time process setup
     if not _LOADER_READY:
-        init_plugin_loader([str(ROOT / ".collections")])
+        if not any(type(finder).__name__ == "_AnsibleCollectionFinder" for finder in sys.meta_path):
+            init_plugin_loader([str(ROOT / ".collections")])
         _LOADER_READY = True
 
 

@@ -210,21 +210,32 @@ def test_api_versions_served_by_1_20(role, case):
         )
 
 
+def unexplained_wildcards(obj: dict, template_source: str) -> list[dict]:
+    """Rules of a Role/ClusterRole that grant a wildcard while the template that made them has no marker."""
+    if obj["kind"] not in ("Role", "ClusterRole") or RBAC_WILDCARD_MARKER in template_source:
+        return []
+    return [
+        rule
+        for rule in obj.get("rules", [])
+        if any("*" in value for key in ("verbs", "resources", "apiGroups", "nonResourceURLs") for value in rule.get(key, []))
+    ]
+
+
+def test_wildcard_check_itself():
+    role = {"kind": "ClusterRole", "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
+                                             {"apiGroups": ["apps"], "resources": ["*"], "verbs": ["list"]},
+                                             {"nonResourceURLs": ["/metrics*"], "verbs": ["get"]}]}
+    assert len(unexplained_wildcards(role, "rules: ...")) == 2
+    assert unexplained_wildcards(role, "# kubelift:rbac-wildcard: the operator manages any resource it is given") == []
+    assert unexplained_wildcards({"kind": "ConfigMap", "data": {"*": "x"}}, "") == []
+
+
 @pytest.mark.parametrize(("role", "case"), CASE_IDS, ids=[f"{r}-{c}" for r, c in CASE_IDS])
 def test_no_unexplained_rbac_wildcards(role, case):
     for item in rendered(role, case):
-        obj = item["object"]
-        if obj["kind"] not in ("Role", "ClusterRole"):
-            continue
         source = (ROLES_DIR / role / "templates" / item["template"]).read_text()
-        for rule in obj.get("rules", []):
-            wildcard = any(
-                "*" in value for key in ("verbs", "resources", "apiGroups", "nonResourceURLs") for value in rule.get(key, [])
-            )
-            if wildcard:
-                assert RBAC_WILDCARD_MARKER in source, (
-                    f"{_ident(item)} grants a wildcard ({rule}) without a '{RBAC_WILDCARD_MARKER}: <why>' comment"
-                )
+        bad = unexplained_wildcards(item["object"], source)
+        assert not bad, f"{_ident(item)} grants wildcards {bad} without a '{RBAC_WILDCARD_MARKER}: <why>' comment"
 
 
 @pytest.mark.parametrize(("role", "case"), CASE_IDS, ids=[f"{r}-{c}" for r, c in CASE_IDS])
@@ -720,11 +731,33 @@ def test_traefik_watched_namespaces_have_no_cluster_wide_secret_reads():
         "ingressclass.kubernetes.io/is-default-class"] == "false"
 
 
+@pytest.mark.parametrize("role", ["ingress_nginx", "traefik"])
+def test_removal_finds_every_cluster_scoped_or_foreign_object_it_creates(role):
+    """The removal looks up objects by label and kind: every kind the role creates outside its own namespace
+    (which goes with the namespace) must be on its list, and carry the labels it looks for."""
+    name = {"ingress_nginx": "ingress-nginx", "traefik": "traefik"}[role]
+    variables = case_variables(role, next(iter(CASES[role])))
+    kinds = {item["kind"] for item in variables[f"_{role}_removal_kinds"]}
+    for case in CASES[role]:
+        for obj in objects(role, case):
+            namespace = obj["metadata"].get("namespace")
+            if namespace == case_variables(role, case)[f"{role}_namespace"]:
+                continue
+            assert obj["kind"] in kinds, f"{role}/{case}: {obj['kind']} {obj['metadata']['name']} would survive the removal"
+            labels = obj["metadata"]["labels"]
+            assert labels.get("app.kubernetes.io/name") == name and labels.get("app.kubernetes.io/managed-by") == "kubelift"
+
+
 def test_only_the_chosen_ingress_controller_acts():
     assert evaluate(role_variables("traefik"), "{{ _traefik_active | bool }}") is False
     assert evaluate(role_variables("traefik", {"kubelift_ingress_controller": "traefik"}), "{{ _traefik_active | bool }}") is True
     assert evaluate(role_variables("ingress_nginx"), "{{ _ingress_nginx_active | bool }}") is True
     assert evaluate(role_variables("ingress_nginx", {"kubelift_ingress_controller": "traefik"}), "{{ _ingress_nginx_active | bool }}") is False
+    # The one not chosen is removed, unless the role is switched off altogether (then it is left alone).
+    assert evaluate(role_variables("ingress_nginx", {"kubelift_ingress_controller": "traefik"}), "{{ _ingress_nginx_remove | bool }}") is True
+    assert evaluate(role_variables("ingress_nginx"), "{{ _ingress_nginx_remove | bool }}") is False
+    assert evaluate(role_variables("traefik"), "{{ _traefik_remove | bool }}") is True
+    assert evaluate(role_variables("traefik", {"traefik_enabled": False}), "{{ _traefik_remove | bool }}") is False
 
 
 # --- Pod Security ------------------------------------------------------------------------------------------

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# API-level check of the add-on roles: playbooks/addons.yml against a bare Kubernetes v1.20.2 API server
+# (hack/api-only.sh: no nodes, so no pod ever runs and nothing is waited for). For each variant: check mode,
+# a converge, then a second converge that must report no change.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+cache=${KUBELIFT_CACHE:-/var/cache/kubelift}
+kubectl=${KUBECTL:-$cache/kubernetes-1.20.2/bin/kubectl}
+export API_ONLY_NAME=${API_ONLY_NAME:-kubelift-addons-api}
+export ANSIBLE_CONFIG=$root/ansible.cfg ANSIBLE_COLLECTIONS_PATH=$root/.collections
+
+kubeconfig=$(hack/api-only.sh start)
+trap 'hack/api-only.sh stop' EXIT
+k() { "$kubectl" --kubeconfig "$kubeconfig" "$@"; }
+
+# What kubeadm would have made: CoreDNS (taken over by the coredns role), and an application namespace.
+k create -f tests/integration/kubeadm-coredns.yaml >/dev/null
+k create namespace apps >/dev/null
+k create namespace shop >/dev/null
+
+vars=$(mktemp)
+trap 'rm -f "$vars"; hack/api-only.sh stop' EXIT
+{
+  echo "---"
+  for role in flannel coredns ingress_nginx traefik monitoring logging; do
+    echo "${role}_kubeconfig: $kubeconfig"
+    echo "${role}_wait_timeout: 0"
+  done
+} > "$vars"
+
+failures=0
+play() {  # play <label> <expected changed: any|0> ansible-playbook arguments...
+  local label=$1 expect=$2
+  shift 2
+  local log changed
+  log=$(ansible-playbook playbooks/addons.yml -e "@$vars" "$@" 2>&1) || {
+    echo "FAIL  $label: the play failed"; echo "$log" | grep -A15 -E '^fatal|FAILED!' | head -40; failures=$((failures + 1)); return; }
+  changed=$(echo "$log" | grep -o 'changed=[0-9]*' | head -1 | cut -d= -f2)
+  if [[ $expect == 0 && $changed != 0 ]]; then
+    echo "FAIL  $label: changed=$changed, expected no change"
+    echo "$log" | grep -B2 '^changed:' | grep TASK
+    failures=$((failures + 1))
+  else
+    echo "ok    $label: changed=$changed"
+  fi
+}
+
+variant() {  # variant <name> extra-vars-json
+  local name=$1 extra=$2
+  play "$name: check mode" any --check -e "$extra"
+  play "$name: converge" any -e "$extra"
+  sleep 1  # managedFields timestamps have a one-second resolution
+  play "$name: second converge" 0 -e "$extra"
+}
+
+variant defaults '{}'
+variant alternatives '{"coredns_replicas": 3, "coredns_anti_affinity": "preferred", "coredns_nodelocaldns_enabled": true,
+  "coredns_stub_domains": {"corp.example": ["10.0.0.53"]}, "flannel_backend": "host-gw", "flannel_mtu": 1400,
+  "ingress_nginx_kind": "DaemonSet", "ingress_nginx_exposure": "hostNetwork", "ingress_nginx_watch_namespaces": ["apps"],
+  "monitoring_prometheus_storage": "pvc", "monitoring_alertmanager_enabled": false, "monitoring_prometheus_discovery": "dns",
+  "logging_loki_retention": "30d"}'
+# Switching the ingress controller: the ingress_nginx role removes ingress-nginx (its webhook first), then
+# Traefik takes the node ports. (No Ingress is created while ingress-nginx's webhook exists: with no node,
+# its controller never answers, and the webhook's failurePolicy is Fail.)
+variant traefik '{"kubelift_ingress_controller": "traefik", "traefik_watch_namespaces": ["apps", "shop"],
+  "coredns_nodelocaldns_enabled": false, "monitoring_grafana_ingress_host": "grafana.example.test"}'
+if k get namespace ingress-nginx >/dev/null 2>&1 || k get validatingwebhookconfiguration ingress-nginx-admission >/dev/null 2>&1; then
+  echo "FAIL  traefik: ingress-nginx was not removed"
+  failures=$((failures + 1))
+fi
+
+echo
+k get deployments,daemonsets,statefulsets,jobs -A --no-headers | awk '{print "  " $1 " " $2}'
+if (( failures > 0 )); then
+  echo "$failures check(s) failed" >&2
+  exit 1
+fi
+echo "every variant converged, and converged again without a change"
