@@ -54,6 +54,7 @@ KNOWN_VARIABLES = (
     "kubelift_node_ip",
     "kubelift_container_runtime",
     "kubelift_cni",
+    "kubelift_ingress_controller",
     "kubelift_artifact_source",
     "kubelift_package_mirror_url",
     "kubelift_image_repository",
