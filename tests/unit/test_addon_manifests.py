@@ -119,6 +119,16 @@ CASES = {
             },
             "monitoring_kube_state_metrics_resources": ["pods", "nodes", "deployments"],
         },
+        "lab-static-discovery-dry-run": {
+            "monitoring_prometheus_image": "docker.io/kubelift/prometheus:lab",
+            "monitoring_node_exporter_image": "docker.io/kubelift/node-exporter:lab",
+            "monitoring_prometheus_command": ["/usr/bin/prometheus"],
+            "monitoring_node_exporter_command": ["/usr/bin/prometheus-node-exporter"],
+            "monitoring_prometheus_discovery": "static",
+            "monitoring_prometheus_static_nodes": ["172.18.0.2", "172.18.0.3", "fd00::4"],
+            "monitoring_prometheus_static_apiservers": ["172.18.0.2:6443"],
+            "monitoring_dry_run_components": ["kube-state-metrics", "alertmanager", "grafana"],
+        },
     },
 }
 
@@ -405,6 +415,25 @@ def test_monitoring_dns_discovery_for_debian_builds():
     assert verbs == {"get"}
     headless = find("monitoring", "defaults", "Service", "node-exporter")
     assert headless["spec"]["clusterIP"] == "None"
+
+
+def test_monitoring_static_discovery_and_dry_run_components():
+    """The lab's setting: node targets listed, API server by address, dry-run components neither scraped nor
+    alerted to (they do not run)."""
+    config = _prometheus_config("lab-static-discovery-dry-run")
+    text = json.dumps(config)
+    assert "kubernetes_sd_configs" not in text and "dns_sd_configs" not in text
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(jobs) == {"prometheus", "apiserver", "kubelet", "cadvisor", "node-exporter"}
+    assert jobs["node-exporter"]["static_configs"] == [
+        {"targets": ["172.18.0.2:9100", "172.18.0.3:9100", "[fd00::4]:9100"]}
+    ]
+    assert jobs["cadvisor"]["static_configs"][0]["targets"][2] == "[fd00::4]:10250"
+    assert jobs["apiserver"]["static_configs"] == [{"targets": ["172.18.0.2:6443"]}]
+    assert "alerting" not in config
+    # With DNS discovery and every component running, they are all scraped.
+    dns_jobs = {job["job_name"] for job in _prometheus_config("lab-images-ingress-no-loki")["scrape_configs"]}
+    assert {"kube-state-metrics", "alertmanager", "grafana"} <= dns_jobs
 
 
 def test_monitoring_rules_cover_the_required_alerts():
