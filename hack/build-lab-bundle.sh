@@ -109,6 +109,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends prometheus-node
  && rm -rf /var/lib/apt/lists/*
 USER nobody
 ENTRYPOINT [\"/usr/bin/prometheus-node-exporter\"]"
+build_named docker.io/kubelift/alertmanager:lab kubelift-alertmanager_lab "FROM kubelift/debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends prometheus-alertmanager \\
+ && rm -rf /var/lib/apt/lists/* && mkdir -p /alertmanager && chown nobody:nogroup /alertmanager
+USER nobody
+WORKDIR /alertmanager
+ENTRYPOINT [\"/usr/bin/prometheus-alertmanager\"]"
 
 python3 - "$bundle" "$K8S_VERSION" "$ARCH" "$REPO" <<'PY'
 import hashlib, json, pathlib, sys

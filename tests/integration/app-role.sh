@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The app role against a real (node-less) Kubernetes 1.20 control plane (tests/integration/api-only-cluster.sh):
+# The app role against a real (node-less) Kubernetes 1.20 control plane (hack/api-only.sh):
 #   1. deploy three apps (replicas 0, so their rollouts complete without nodes): rc 0, PDB policy/v1beta1 chosen;
 #   2. again, at -vvv: nothing changes, and the secret value appears nowhere in the output;
 #   3. check mode with a changed config: rc 0, nothing created;
@@ -12,17 +12,18 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-export API_DIR=${API_DIR:-/tmp/kubelift-app-role}
-export API_PORT=${API_PORT:-26543}
-export ETCD_PORT=${ETCD_PORT:-24890}
+export API_ONLY_NAME=${API_ONLY_NAME:-kubelift-app-role}
+export API_ONLY_PORT=${API_ONLY_PORT:-26543}
+export API_ONLY_ETCD_PORT=${API_ONLY_ETCD_PORT:-24890}
+API_DIR=/tmp/$API_ONLY_NAME  # hack/api-only.sh keeps its state and kubeconfig there
 KUBELIFT_CACHE=${KUBELIFT_CACHE:-/var/cache/kubelift}
 kubectl="$KUBELIFT_CACHE/kubernetes-${K8S_VERSION:-1.20.2}/bin/kubectl --kubeconfig $API_DIR/kubeconfig"
 work=$(mktemp -d)
 secret=kubelift-it-$RANDOM$RANDOM-secret
 
 # KEEP=1 leaves the cluster and the logs (in $work) for a look afterwards.
-trap '[[ -n "${KEEP:-}" ]] && echo "kept $API_DIR and $work" || { "$here/api-only-cluster.sh" stop; rm -rf "$work"; }' EXIT
-"$here/api-only-cluster.sh" start >/dev/null
+trap '[[ -n "${KEEP:-}" ]] && echo "kept $API_DIR and $work" || { "$root/hack/api-only.sh" stop; rm -rf "$work"; }' EXIT
+"$root/hack/api-only.sh" start >/dev/null
 cd "$root"
 export ANSIBLE_CONFIG="$root/ansible.cfg" ANSIBLE_COLLECTIONS_PATH="$root/.collections" ANSIBLE_FORCE_COLOR=0
 

@@ -9,7 +9,8 @@ import pytest
 from kubernetes import client, config
 from kubernetes.stream import stream
 
-KUBECONFIG = os.environ["KUBECONFIG"]
+from kube_helpers import KUBECONFIG, wait_until
+
 BUNDLE = Path(os.environ.get("KUBELIFT_CACHE", "/var/cache/kubelift")) / "bundles/kubernetes-1.20.2-amd64"
 CONTROL_PLANE = "kubelift-cluster-cp1"
 WORKERS = ["kubelift-cluster-w1", "kubelift-cluster-w2"]
@@ -21,15 +22,6 @@ IMAGE = "docker.io/kubelift/busybox:lab"
 def core():
     config.load_kube_config(config_file=KUBECONFIG)
     return client.CoreV1Api()
-
-
-def _wait(predicate, timeout=180, step=2):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(step)
 
 
 # Host state ---------------------------------------------------------------------------------------
@@ -62,7 +54,7 @@ def test_every_node_is_ready(core):
                     ready.add(node.metadata.name)
         return ready
 
-    ready = _wait(lambda: ready_nodes() >= {CONTROL_PLANE, *WORKERS} and ready_nodes(), timeout=120)
+    ready = wait_until(lambda: ready_nodes() >= {CONTROL_PLANE, *WORKERS} and ready_nodes(), timeout=120)
     assert ready_nodes() == {CONTROL_PLANE, *WORKERS}, f"ready nodes: {sorted(ready or [])}"
 
 
@@ -139,7 +131,7 @@ def web_pods(core):
                  and all(cs.ready for cs in p.status.container_statuses or []) for p in pods)
         return pods if ok else None
 
-    pods = _wait(all_ready, timeout=180)
+    pods = wait_until(all_ready, timeout=180)
     assert pods, "verification pods did not become ready: " + "; ".join(
         f"{n}: {core.read_namespaced_pod(n, NAMESPACE).status.phase}" for n in names)
     yield {p.metadata.name: p for p in pods}
