@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # A bare Kubernetes API server (no nodes) for API-level checks of the add-on roles: server-side apply,
-# idempotence, check mode, RBAC objects. etcd runs from the lab bundle's etcd image, kube-apiserver and
-# kube-controller-manager are the binaries of hack/build-kubernetes.sh (v1.20.2, the lab's API server).
-# The controller manager fills in workload status (a DaemonSet with no node to run on is "rolled out"),
-# deletes Jobs' pods on replacement, finalizes namespaces; pods stay Pending, since there are no nodes.
+# idempotence, check mode, RBAC objects, and of the app role (tests/integration/app-role.sh). etcd runs from
+# the lab bundle's etcd image; kube-apiserver,
+# kube-controller-manager and kube-scheduler are the binaries of hack/build-kubernetes.sh (v1.20.2, the lab's
+# API server). The controller manager fills in workload status (a DaemonSet with no node to run on is "rolled
+# out"), deletes Jobs' pods on replacement, finalizes namespaces; pods stay Pending, since there are no nodes,
+# and the scheduler says so in FailedScheduling events (what the app role's failed-rollout path reports).
 #   hack/api-only.sh start   -> prints the kubeconfig path
 #   hack/api-only.sh stop
 # Environment: API_ONLY_NAME (container/state prefix, default kubelift-api), API_ONLY_PORT (default 16443),
@@ -19,7 +21,7 @@ etcd_image=${API_ONLY_ETCD_IMAGE:-registry.k8s.io/etcd:3.4.13-0}
 state=${API_ONLY_STATE:-/tmp/$name}
 
 stop() {
-  for component in controller-manager apiserver; do
+  for component in scheduler controller-manager apiserver; do
     if [[ -f $state/$component.pid ]]; then
       kill "$(cat "$state/$component.pid")" 2>/dev/null || true
       rm -f "$state/$component.pid"
@@ -72,6 +74,9 @@ KCFG
         --root-ca-file="$state/certs/apiserver.crt" --use-service-account-credentials=false \
         >"$state/controller-manager.log" 2>&1 &
       echo $! > "$state/controller-manager.pid"
+      "$(dirname "$apiserver")/kube-scheduler" --kubeconfig="$state/kubeconfig" --leader-elect=false --port=0 \
+        --secure-port=0 >"$state/scheduler.log" 2>&1 &
+      echo $! > "$state/scheduler.pid"
       echo "$state/kubeconfig"
       return 0
     fi

@@ -54,6 +54,17 @@ variant() {  # variant <name> extra-vars-json
   play "$name: second converge" 0 -e "$extra"
 }
 
+# First, everything as a server-side dry run only: accepted, nothing stored but the namespaces.
+variant dry-run '{"flannel_dry_run": true, "coredns_dry_run": true, "ingress_nginx_dry_run": true, "logging_dry_run": true,
+  "monitoring_dry_run_components": ["prometheus", "node-exporter", "kube-state-metrics", "alertmanager", "grafana"]}'
+stored=$(k get deployments,daemonsets,statefulsets,jobs,secrets,configmaps -A -l app.kubernetes.io/part-of=kubelift --no-headers 2>/dev/null \
+  | grep -v '^kube-system .*coredns' || true)
+if [[ -n $stored ]]; then
+  echo "FAIL  dry-run: objects were stored:"; echo "$stored"
+  failures=$((failures + 1))
+else
+  echo "ok    dry-run: no add-on object stored"
+fi
 variant defaults '{}'
 variant alternatives '{"coredns_replicas": 3, "coredns_anti_affinity": "preferred", "coredns_nodelocaldns_enabled": true,
   "coredns_stub_domains": {"corp.example": ["10.0.0.53"]}, "flannel_backend": "host-gw", "flannel_mtu": 1400,
