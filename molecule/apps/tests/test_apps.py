@@ -8,6 +8,7 @@ the apps play is idempotent. Figures go to stdout (pytest -s / molecule's verifi
 
 import hashlib
 import http.client
+import json
 import os
 import re
 import subprocess
@@ -72,14 +73,14 @@ def _page(text):
     return dict(line.split("=", 1) for line in text.strip().splitlines() if "=" in line)
 
 
-def _play(*extra_vars):
-    """Run playbooks/deploy_apps.yml with the scenario's app vars; (rc, output, seconds)."""
+def _play(**extra_vars):
+    """Run playbooks/deploy_apps.yml with the scenario's app vars and ``extra_vars``; (rc, output, seconds)."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"), ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/deploy_apps.yml",
                "-e", "@%s" % VARS_FILE, "-e", "app_kubeconfig=%s" % KUBECONFIG]
-    for extra in extra_vars:
-        command += ["-e", extra]
+    if extra_vars:
+        command += ["-e", json.dumps(extra_vars)]
     started = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     return done.returncode, done.stdout + done.stderr, time.monotonic() - started
@@ -198,7 +199,7 @@ def test_v1_page_reads_config_and_secret(kube, node_ips):
 def test_rolling_update_to_v2_drops_no_request(kube, node_ips):
     old_pods = {p.metadata.name for p in _pods(kube)}
     with RequestLoop(node_ips) as loop:
-        rc, output, seconds = _play("apps_release=v2")
+        rc, output, seconds = _play(apps_release="v2")
     _report("roll to v2: play rc %d in %.0f s; %s" % (rc, seconds, loop.summary()))
     assert rc == 0, output[-4000:]
     assert loop.failures == [], loop.failures[:10]
@@ -213,7 +214,7 @@ def test_rolling_update_to_v2_drops_no_request(kube, node_ips):
 
 def test_broken_v3_fails_and_rolls_back_to_v2(kube, node_ips):
     with RequestLoop(node_ips) as loop:
-        rc, output, seconds = _play("apps_release=v3")
+        rc, output, seconds = _play(apps_release="v3")
     _report("broken v3: play rc %d in %.0f s; %s" % (rc, seconds, loop.summary()))
     assert rc != 0, output[-4000:]
     assert "app 'hello' (namespace kubelift-apps): the rollout failed." in output, output[-4000:]
@@ -237,7 +238,7 @@ def test_changed_config_value_rolls_the_pods(kube, node_ips):
     before = {p.metadata.name for p in _pods(kube)}
     checksum_before = _deployment(kube).spec.template.metadata.annotations["kubelift.io/config-checksum"]
     with RequestLoop(node_ips) as loop:
-        rc, output, seconds = _play("apps_release=v2", "apps_greeting=%s" % NEW_GREETING)
+        rc, output, seconds = _play(apps_release="v2", apps_greeting=NEW_GREETING)
     _report("config change: play rc %d in %.0f s; %s" % (rc, seconds, loop.summary()))
     assert rc == 0, output[-4000:]
     assert loop.failures == [], loop.failures[:10]
@@ -256,7 +257,7 @@ def test_changed_config_value_rolls_the_pods(kube, node_ips):
 # 5. The apps play is idempotent -------------------------------------------------------------------
 
 def test_apps_play_twice_changes_nothing_the_second_time(kube):
-    runs = [_play("apps_release=v2", "apps_greeting=%s" % NEW_GREETING) for _ in range(2)]
+    runs = [_play(apps_release="v2", apps_greeting=NEW_GREETING) for _ in range(2)]
     for number, (rc, output, seconds) in enumerate(runs, 1):
         _report("apps play run %d: rc %d in %.0f s, %s" % (number, rc, seconds, _recap(output)))
         assert rc == 0, output[-4000:]
