@@ -175,6 +175,14 @@ def _assert_every_pod_serves(kube, version, greeting):
     return pods
 
 
+# 0. The nodes pull docker.io/... from the scenario's registry (testinfra, on every node) -----------
+
+def test_nodes_pull_docker_io_through_the_lab_registry(host):
+    hosts = host.file("/etc/containerd/certs.d/docker.io/hosts.toml")
+    assert hosts.exists
+    assert hosts.contains("http://kubelift-molecule-apps-registry:5000")
+
+
 # 1. v1 over HTTP ----------------------------------------------------------------------------------
 
 def test_v1_page_reads_config_and_secret(kube, node_ips):
@@ -223,7 +231,10 @@ def test_broken_v3_fails_and_rolls_back_to_v2(kube, node_ips):
     assert "Readiness probe failed: HTTP probe failed with statuscode: 503" in output
     rolled_back = re.search(r"Deployment hello: rolled back from revision \d+ to the template of revision \d+", output)
     assert rolled_back, output[-4000:]
-    _report("broken v3: the play said: %s" % rolled_back.group(0))
+    message = re.search(r"app 'hello' \(namespace kubelift-apps\): the rollout failed\..*?Fix the app spec or the image "
+                        r"and run again\.", output, re.DOTALL)
+    assert message, output[-4000:]
+    _report("broken v3: the play failed with:\n    " + "\n    ".join(line.strip() for line in message.group(0).splitlines()))
     assert loop.failures == [], loop.failures[:10]
     assert set(loop.versions) == {"v2"}, loop.versions
     deployment = _deployment(kube)
