@@ -53,20 +53,24 @@ def image_build_problems(builds, registry, push):
         for key in sorted(set(build) - _FIELDS):
             problems.append("%s.%s: unknown field; known fields: %s" % (where, key, ", ".join(sorted(_FIELDS))))
         name = build.get("name")
-        if not isinstance(name, str) or not _REPOSITORY.match(name):
+        name_ok = isinstance(name, str) and bool(_REPOSITORY.match(name))
+        if not name_ok:
             problems.append("%s.name: %r is not an image repository name (lower case, digits, '.', '_', '-', '/')" % (where, name))
-        elif name in seen:
-            problems.append("%s.name: %s is already built by app_image_builds[%d]" % (where, name, seen[name]))
-        else:
-            seen[name] = index
         kind = build.get("kind")
         if kind not in KINDS:
             problems.append("%s.kind: must be one of %s, got %r" % (where, ", ".join(KINDS), kind))
         tag = build.get("tag")
-        if not isinstance(tag, str) or not _TAG.match(tag):
+        tag_ok = isinstance(tag, str) and bool(_TAG.match(tag))
+        if not tag_ok:
             problems.append("%s.tag: %r is not an image tag (quote version numbers, e.g. \"1.4\")" % (where, tag))
         elif tag == "latest":
             problems.append("%s.tag: use a version, not latest: the app role rolls out a new tag, not a rebuilt latest" % where)
+        # One repository may hold several tags (releases side by side); each name:tag is built once.
+        if name_ok and tag_ok:
+            if (name, tag) in seen:
+                problems.append("%s: %s:%s is already built by app_image_builds[%d]" % (where, name, tag, seen[(name, tag)]))
+            else:
+                seen[(name, tag)] = index
         src = build.get("src", "")
         if src and (not isinstance(src, str) or not src.startswith("/")):
             problems.append("%s.src: must be an absolute directory on the build host" % where)

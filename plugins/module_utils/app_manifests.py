@@ -226,6 +226,9 @@ APP_SCHEMA = {
 _APP_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}}
 _NGINX_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}}
 _INIT_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}}
+# Extra preStop seconds of a backend that shares its pod with nginx (php-fpm, the python server): it must still
+# answer while nginx finishes the requests it accepted before its own preStop sleep ended.
+_BACKEND_DRAIN_SECONDS = 5
 _PROBE_KEYS = {
     "type", "path", "port", "command", "scheme", "initial_delay_seconds", "period_seconds",
     "timeout_seconds", "failure_threshold", "success_threshold",
@@ -480,6 +483,20 @@ def _all_container_names(s):
 def _is_front(s, name):
     """The container that serves the pod's HTTP port (``probes``); the others take ``backend_probes``."""
     return name == "nginx" if _has_nginx(s) else True
+
+
+def pre_stop_seconds(s, name):
+    """preStop sleep of container ``name`` (0: none). The container serving the pod's port, and split php-fpm behind
+    its Service, sleep ``pre_stop_sleep`` so that endpoints and ingress controllers drop the pod before it stops
+    accepting. A backend in nginx's pod (one-pod php-fpm, the python server behind the sidecar) sleeps
+    ``_BACKEND_DRAIN_SECONDS`` longer (within the grace period): the kubelet stops the containers of a pod in
+    parallel, and a backend that stopped with nginx would fail the requests nginx still passes it (502)."""
+    sleep = s["pre_stop_sleep"]
+    if not sleep:
+        return 0
+    if name == "nginx" or not _has_nginx(s) or (name == "php" and s["split"]):
+        return sleep
+    return max(sleep, min(sleep + _BACKEND_DRAIN_SECONDS, s["termination_grace_period_seconds"] - 1))
 
 
 def _main_container(s):
@@ -1405,9 +1422,9 @@ def _container(s, name, entries, with_code, secret_name):
         probe = _probe(kind, user[kind], defaults[kind], probe_port)
         if probe:
             container[kind + "Probe"] = probe
-    if front and s["pre_stop_sleep"]:
-        # Lets endpoints and ingress controllers drop the pod before the server stops accepting.
-        container["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", str(s["pre_stop_sleep"])]}}}
+    sleep = pre_stop_seconds(s, name)
+    if sleep:
+        container["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", str(sleep)]}}}
     mounts = _mounts(s, name, entries, with_code)
     if mounts:
         container["volumeMounts"] = mounts

@@ -54,7 +54,14 @@ def test_problems(build, registry, expected):
 def test_duplicates_and_types():
     assert "app_image_builds: must be a list, got dict" in image_build_problems({}, "r", True)
     problems = image_build_problems([GOOD[0], dict(GOOD[0])], "r", True)
-    assert any("name: shop-php is already built by app_image_builds[0]" in p for p in problems)
+    assert any("(shop-php): shop-php:%s is already built by app_image_builds[0]" % GOOD[0]["tag"] in p for p in problems)
+
+
+def test_one_repository_several_tags():
+    releases = [{"name": "code", "kind": "code", "tag": tag, "src": "/srv/" + tag} for tag in ("v1", "v2", "v3")]
+    assert image_build_problems(releases, "r", True) == []
+    problems = image_build_problems(releases + [dict(releases[1], src="/srv/other")], "r", True)
+    assert problems == ["app_image_builds[3] (code): code:v2 is already built by app_image_builds[1]"]
 
 
 def test_reference():

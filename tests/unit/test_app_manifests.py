@@ -235,6 +235,33 @@ def test_php_nginx_one_pod():
     assert "pid /tmp/nginx.pid;" in conf
     assert {"name": "tmp-nginx", "mountPath": "/tmp"} in nginx_c["volumeMounts"]
     assert nginx_c["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "5"]
+    # php-fpm must still answer the requests nginx finishes after its sleep (else 502 during a rollout).
+    assert php_c["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "10"]
+
+
+@pytest.mark.parametrize("spec, container, seconds", [
+    (php(), "nginx", 5),
+    (php(), "php", 10),
+    (php(pre_stop_sleep=8, termination_grace_period_seconds=10), "php", 9),
+    (php(pre_stop_sleep=0), "php", 0),
+    (php(pre_stop_sleep=0), "nginx", 0),
+    (php(split=True), "php", 5),
+    (php(split=True), "nginx", 5),
+    (python(), "app", 5),
+    (python(nginx={"enabled": True}), "app", 10),
+    (static(), "nginx", 5),
+    (container(), "app", 5),
+])
+def test_pre_stop_seconds(spec, container, seconds):
+    normalized, errors = am.normalize_app(spec)
+    assert errors == []
+    assert am.pre_stop_seconds(normalized, container) == seconds
+
+
+def test_php_nginx_split_pods_sleep_before_stopping():
+    deployments = {d["metadata"]["name"]: d for d in am.render_app(php(split=True)) if d["kind"] == "Deployment"}
+    for name, container in (("shop-php", "php"), ("shop", "nginx")):
+        assert containers(deployments[name])[container]["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "5"]
 
 
 def test_php_nginx_without_code_image_copies_from_the_php_image():
@@ -288,7 +315,9 @@ def test_python_behind_nginx():
     assert nginx["ports"][0]["containerPort"] == 8080
     conf = config_file(manifests, am.NGINX_CONF_KEY)
     assert "server 127.0.0.1:8000;" in conf and "proxy_pass http://app;" in conf
-    assert "lifecycle" in nginx and "lifecycle" not in app
+    # The server outlives nginx's drain: both stop in parallel once their preStop sleeps end.
+    assert nginx["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "5"]
+    assert app["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "10"]
 
 
 def test_static():
