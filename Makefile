@@ -11,7 +11,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
 
-SCENARIOS ?= node cluster
+SCENARIOS ?= node cluster apps
 COLLECTION_LINK := .collections/ansible_collections/kubelift/cluster
 
 .PHONY: help venv collection lint yamllint ansible-lint build unit integration molecule test lab lab-down bench bundle clean
