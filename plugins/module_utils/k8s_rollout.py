@@ -42,6 +42,12 @@ def revision(obj):
         return 0
 
 
+def deployment_selector(deployment):
+    """The label selector string (a=1,b=2) of a Deployment's matchLabels, sorted for stable requests."""
+    labels = ((deployment.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return ",".join("%s=%s" % item for item in sorted(labels.items()))
+
+
 def owned_by(obj, owner):
     uid = _meta(owner).get("uid")
     return any(ref.get("uid") == uid and ref.get("controller", False)

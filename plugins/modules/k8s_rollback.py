@@ -92,30 +92,15 @@ msg:
   type: str
 """
 
+from ansible_collections.kubelift.cluster.plugins.module_utils._k8s_module import run_k8s_module
 from ansible_collections.kubelift.cluster.plugins.module_utils.k8s_rollout import (
     current_replicaset,
+    deployment_selector,
     previous_replicaset,
     revision,
     rollback_patch,
     template_without_hash,
 )
-
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.ansiblemodule import AnsibleModule
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
-    HAS_KUBERNETES_CORE = True
-except ImportError:  # reported by main()
-    from ansible.module_utils.basic import AnsibleModule
-    AUTH_ARG_SPEC = {}
-    HAS_KUBERNETES_CORE = False
-
-try:
-    from kubernetes.dynamic.exceptions import DynamicApiError
-except ImportError:  # AnsibleK8SModule reports the missing library
-    DynamicApiError = Exception
 
 
 def run(module, client):
@@ -124,8 +109,7 @@ def run(module, client):
     deployments = client.resource("Deployment", "apps/v1")
     replicasets = client.resource("ReplicaSet", "apps/v1")
     deployment = client.get(deployments, name=name, namespace=namespace).to_dict()
-    labels = ((deployment.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    selector = ",".join("%s=%s" % item for item in sorted(labels.items()))
+    selector = deployment_selector(deployment)
     items = client.get(replicasets, namespace=namespace, label_selector=selector).to_dict().get("items") or []
     current = current_replicaset(deployment, items)
     previous = previous_replicaset(deployment, items)
@@ -155,23 +139,12 @@ def run(module, client):
 
 
 def main():
-    argument_spec = dict(AUTH_ARG_SPEC)
-    argument_spec.update(
-        name=dict(type="str", required=True),
-        namespace=dict(type="str", required=True),
+    run_k8s_module(
+        "k8s_rollback",
+        dict(name=dict(type="str", required=True), namespace=dict(type="str", required=True)),
+        run,
+        "Cannot roll back Deployment",
     )
-    if not HAS_KUBERNETES_CORE:
-        module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-        module.fail_json(msg="kubelift.cluster.k8s_rollback needs the kubernetes.core collection (>= 3.0.0)")
-    module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        client = get_api_client(module=module)
-        module.exit_json(**run(module, client))
-    except CoreException as e:
-        module.fail_from_exception(e)
-    except DynamicApiError as e:
-        module.fail_json(msg="Cannot roll back Deployment %s/%s: %s" % (
-            module.params["namespace"], module.params["name"], getattr(e, "summary", lambda: str(e))()))
 
 
 if __name__ == "__main__":

@@ -122,8 +122,10 @@ deployment_status:
 
 import time
 
+from ansible_collections.kubelift.cluster.plugins.module_utils._k8s_module import run_k8s_module
 from ansible_collections.kubelift.cluster.plugins.module_utils.k8s_rollout import (
     current_replicaset,
+    deployment_selector,
     failure_message,
     pod_problems,
     pods_of,
@@ -132,28 +134,6 @@ from ansible_collections.kubelift.cluster.plugins.module_utils.k8s_rollout impor
     rollout_state,
     warning_events,
 )
-
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.ansiblemodule import AnsibleModule
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
-    HAS_KUBERNETES_CORE = True
-except ImportError:  # reported by main()
-    from ansible.module_utils.basic import AnsibleModule
-    AUTH_ARG_SPEC = {}
-    HAS_KUBERNETES_CORE = False
-
-try:
-    from kubernetes.dynamic.exceptions import DynamicApiError
-except ImportError:  # AnsibleK8SModule reports the missing library
-    DynamicApiError = Exception
-
-
-def _selector(deployment):
-    labels = ((deployment.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    return ",".join("%s=%s" % item for item in sorted(labels.items()))
 
 
 class _Reader(object):
@@ -175,7 +155,7 @@ class _Reader(object):
 
 def _snapshot(reader, crashloop_restarts):
     deployment = reader.deployment()
-    selector = _selector(deployment)
+    selector = deployment_selector(deployment)
     replicasets = reader.list(reader.replicasets, label_selector=selector)
     current = current_replicaset(deployment, replicasets)
     previous = previous_replicaset(deployment, replicasets)
@@ -243,27 +223,19 @@ def run(module, reader):
 
 
 def main():
-    argument_spec = dict(AUTH_ARG_SPEC)
-    argument_spec.update(
-        name=dict(type="str", required=True),
-        namespace=dict(type="str", required=True),
-        wait=dict(type="bool", default=True),
-        timeout=dict(type="int", default=300),
-        sleep=dict(type="int", default=3),
-        crashloop_restarts=dict(type="int", default=3),
+    run_k8s_module(
+        "k8s_rollout_status",
+        dict(
+            name=dict(type="str", required=True),
+            namespace=dict(type="str", required=True),
+            wait=dict(type="bool", default=True),
+            timeout=dict(type="int", default=300),
+            sleep=dict(type="int", default=3),
+            crashloop_restarts=dict(type="int", default=3),
+        ),
+        lambda module, client: run(module, _Reader(client, module.params["namespace"], module.params["name"])),
+        "Cannot read Deployment",
     )
-    if not HAS_KUBERNETES_CORE:
-        module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-        module.fail_json(msg="kubelift.cluster.k8s_rollout_status needs the kubernetes.core collection (>= 3.0.0)")
-    module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        client = get_api_client(module=module)
-        module.exit_json(**run(module, _Reader(client, module.params["namespace"], module.params["name"])))
-    except CoreException as e:
-        module.fail_from_exception(e)
-    except DynamicApiError as e:
-        module.fail_json(msg="Cannot read Deployment %s/%s: %s" % (
-            module.params["namespace"], module.params["name"], getattr(e, "summary", lambda: str(e))()))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,13 @@ def test_rollout_state(dep, state, text):
     assert result["message"].startswith("Deployment shop/shop")
 
 
+def test_deployment_selector_is_sorted_and_tolerates_missing_parts():
+    dep = {"spec": {"selector": {"matchLabels": {"b": "2", "a": "1"}}}}
+    assert ro.deployment_selector(dep) == "a=1,b=2"
+    assert ro.deployment_selector({"spec": {}}) == ""
+    assert ro.deployment_selector({}) == ""
+
+
 def test_replicas_default_to_one():
     dep = deployment("v2", 2, status={"updatedReplicas": 1, "replicas": 1, "availableReplicas": 1})
     del dep["spec"]["replicas"]  # an HPA-managed Deployment as rendered
