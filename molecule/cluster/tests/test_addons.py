@@ -8,18 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from kube_helpers import KUBECONFIG, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 MONITORING = "monitoring"
-
-
-@pytest.fixture(scope="module")
-def api():
-    config.load_kube_config(config_file=KUBECONFIG)
-    return client.ApiClient()
 
 
 def _node_addresses(api):
@@ -141,7 +135,7 @@ def test_coredns_keeps_kubeadms_deployment(api):
     assert "kubelift" not in managers, managers
 
 
-def test_traefik_objects_pass_a_server_side_dry_run():
+def test_traefik_objects_pass_a_server_side_dry_run(api):
     """Traefik, the other ingress controller: its objects go to this API server with a dry run."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     extra = {"kubelift_ingress_controller": "traefik", "traefik_dry_run": True, "traefik_kubeconfig": KUBECONFIG}
@@ -151,6 +145,5 @@ def test_traefik_objects_pass_a_server_side_dry_run():
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "Traefik: dry run only; the API server accepted" in run.stdout, run.stdout[-3000:]
-    config.load_kube_config(config_file=KUBECONFIG)
     with pytest.raises(client.ApiException):
-        client.AppsV1Api().read_namespaced_deployment("traefik", "traefik")
+        client.AppsV1Api(api).read_namespaced_deployment("traefik", "traefik")

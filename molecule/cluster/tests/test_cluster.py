@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.stream import stream
 
 from kube_helpers import KUBECONFIG, wait_until
@@ -16,12 +16,6 @@ CONTROL_PLANE = "kubelift-cluster-cp1"
 WORKERS = ["kubelift-cluster-w1", "kubelift-cluster-w2"]
 NAMESPACE = "kubelift-verify"
 IMAGE = "docker.io/kubelift/busybox:lab"
-
-
-@pytest.fixture(scope="module")
-def core():
-    config.load_kube_config(config_file=KUBECONFIG)
-    return client.CoreV1Api()
 
 
 # Host state ---------------------------------------------------------------------------------------
