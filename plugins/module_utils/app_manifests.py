@@ -1278,32 +1278,27 @@ def _probe(kind, user, default, default_port):
     return probe
 
 
-def _readiness(path_or_none, period=5):
-    probe = {"period_seconds": period, "timeout_seconds": 2, "failure_threshold": 3}
+def _default_probe(path_or_none, period, failure_threshold):
+    """An HTTP GET probe of path, or a TCP probe when there is no path (2 s timeout)."""
+    probe = {"period_seconds": period, "timeout_seconds": 2, "failure_threshold": failure_threshold}
     if path_or_none:
         probe.update(type="http", path=path_or_none)
     else:
         probe.update(type="tcp")
     return probe
+
+
+def _readiness(path_or_none):
+    return _default_probe(path_or_none, period=5, failure_threshold=3)
 
 
 def _liveness(path_or_none):
-    probe = {"period_seconds": 10, "timeout_seconds": 2, "failure_threshold": 3}
-    if path_or_none:
-        probe.update(type="http", path=path_or_none)
-    else:
-        probe.update(type="tcp")
-    return probe
+    return _default_probe(path_or_none, period=10, failure_threshold=3)
 
 
 def _startup(path_or_none):
     # Up to 2 minutes to start (60 x 2 s) before liveness takes over.
-    probe = {"period_seconds": 2, "timeout_seconds": 2, "failure_threshold": 60}
-    if path_or_none:
-        probe.update(type="http", path=path_or_none)
-    else:
-        probe.update(type="tcp")
-    return probe
+    return _default_probe(path_or_none, period=2, failure_threshold=60)
 
 
 def default_probes(s, container):
