@@ -49,8 +49,8 @@ lint: yamllint ansible-lint build ## yamllint, ansible-lint (production), galaxy
 unit: collection ## pytest unit tests of the Python plugins and rendered manifests
 	pytest -q tests/unit
 
-bundle: ## build (or reuse) the offline lab bundle in $(KUBELIFT_CACHE)
-	hack/build-lab-bundle.sh
+bundle: ## build (or reuse) the offline lab bundle in $(KUBELIFT_CACHE) (K8S_VERSION=1.35.4 for another release)
+	hack/build-lab-bundle.sh >/dev/null
 
 molecule: collection ## every Molecule scenario (needs a Docker engine)
 	hack/with-docker.sh bash -c 'for s in $(SCENARIOS); do molecule test -s $$s || exit 1; done'
@@ -70,6 +70,7 @@ $(LAB_INVENTORY):
 lab: collection $(LAB_INVENTORY) ## build the local lab cluster (state in .lab/)
 	hack/install-deps.sh
 	hack/dockerd.sh start
+	hack/build-lab-bundle.sh >/dev/null
 	ansible-playbook -i $(LAB_INVENTORY) playbooks/lab.yml -e lab_state=up
 
 lab-down: collection $(LAB_INVENTORY) ## remove everything `make lab` created

@@ -24,6 +24,7 @@ _COMPONENTS = (
     ("flannel_enabled", ("kubelift_cni", "flannel"), "flannel_cni_plugin_image"),
     ("coredns_enabled", None, "coredns_image"),
     ("coredns_enabled", ("coredns_nodelocaldns_enabled", True), "coredns_nodelocaldns_image"),
+    ("metrics_server_enabled", None, "metrics_server_image"),
     ("ingress_nginx_enabled", ("kubelift_ingress_controller", "ingress-nginx"), "ingress_nginx_controller_image"),
     ("ingress_nginx_enabled", ("kubelift_ingress_controller", "ingress-nginx"), "ingress_nginx_certgen_image"),
     ("traefik_enabled", ("kubelift_ingress_controller", "traefik"), "traefik_image"),

@@ -189,6 +189,7 @@ APP_SCHEMA = {
         "max_replicas": _field("int", 0),
         "cpu_utilization": _field("int", 75),
         "memory_utilization": _field("int", 0),
+        "scale_down_stabilization_seconds": _field("int", None),
     }),
     "pdb": _field("raw"),
     "node_selector": _field("dict", {}),
@@ -805,6 +806,9 @@ def _check_scaling(s, api_versions, errors):
                     if not isinstance(resources, dict) or resource not in (resources.get("requests") or {}):
                         errors.append("autoscaling.%s: container %s has no %s request; the HPA needs one on every container" % (
                             metric, name, resource))
+        if scaling["scale_down_stabilization_seconds"] is not None:
+            _check_int_range(scaling["scale_down_stabilization_seconds"], "autoscaling.scale_down_stabilization_seconds",
+                             errors, 0, 3600)
         if not served(api_versions, _HPA_VERSIONS):
             errors.append("autoscaling: the cluster serves neither autoscaling/v2 nor autoscaling/v2beta2")
     pdb = s["pdb"]
@@ -1645,16 +1649,20 @@ def _hpa(s, component, api_versions):
             metrics.append({"type": "Resource", "resource": {
                 "name": resource, "target": {"type": "Utilization", "averageUtilization": scaling[key]}}})
     name = _deployment_name(s, component)
+    spec = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+        "minReplicas": scaling["min_replicas"] or max(s["replicas"], 1),
+        "maxReplicas": scaling["max_replicas"],
+        "metrics": metrics,
+    }
+    if scaling["scale_down_stabilization_seconds"] is not None:
+        # Both autoscaling/v2 and v2beta2 have behavior; without it Kubernetes waits 300 s before scaling down.
+        spec["behavior"] = {"scaleDown": {"stabilizationWindowSeconds": scaling["scale_down_stabilization_seconds"]}}
     return {
         "apiVersion": served(api_versions, _HPA_VERSIONS),
         "kind": "HorizontalPodAutoscaler",
         "metadata": _meta(s, name, component),
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-            "minReplicas": scaling["min_replicas"] or max(s["replicas"], 1),
-            "maxReplicas": scaling["max_replicas"],
-            "metrics": metrics,
-        },
+        "spec": spec,
     }
 
 

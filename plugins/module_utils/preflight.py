@@ -180,8 +180,8 @@ def supported_range(supported_minors):
     return "%s-%s" % (ordered[0], ordered[-1])
 
 
-def check_version(version, lab_mode, supported_minors, lab_version):
-    """The release must be x.y.z (no leading v), in a supported minor, or the lab's release in lab mode."""
+def check_version(version, supported_minors):
+    """The release must be x.y.z (no leading v) in a supported minor."""
     var = "kubelift_kubernetes_version"
     supported = supported_range(supported_minors)
     newest = sorted(supported_minors, key=_minor_key)[-1] if supported_minors else "1.36"
@@ -194,12 +194,6 @@ def check_version(version, lab_mode, supported_minors, lab_version):
             if not isinstance(version, str):
                 fix += ", in quotes so that YAML keeps it a string"
         return [problem(CLUSTER, var, "%s is not a Kubernetes release in x.y.z form" % _show(version), fix)]
-    if version == lab_version:
-        if lab_mode:
-            return []
-        return [problem(CLUSTER, var,
-                        "%s is the offline lab's release, accepted only when kubelift_lab_mode is true" % version,
-                        "set kubelift_lab_mode: true for the offline lab, or pick a supported release (%s)" % supported)]
     if "%d.%d" % parsed[:2] not in supported_minors:
         return [problem(CLUSTER, var, "%s is outside the supported range %s" % (version, supported),
                         "pick a release of %s, for example %s.0" % (supported, newest))]
@@ -214,10 +208,10 @@ def check_lab_mode(value):
     return []
 
 
-def check_cgroup(host, cgroup_v2, version, allow_v1=False, lab_version=None):
+def check_cgroup(host, cgroup_v2, version, allow_v1=False):
     """Kubelet 1.35 and later refuses to start on a cgroup v1 host unless failCgroupV1 is false."""
     parsed = parse_version(version)
-    if cgroup_v2 or parsed is None or version == lab_version:
+    if cgroup_v2 or parsed is None:
         return []
     var = "kubelift_kubernetes_version"
     fix_v2 = "boot the host with cgroup v2 (kernel parameter systemd.unified_cgroup_hierarchy=1, Linux 5.8 or later)"
@@ -846,7 +840,7 @@ def preflight_problems(hosts, groups=None, context=None):
     ``{"host": name, "settings": {kubelift_* variables as the host sees them}, "facts": {os_family,
     distribution, architecture, memtotal_mb, cpus, default_ipv4, addresses, cgroup_v2}}``.
     ``groups``: the inventory groups (name -> host names). ``context``: ``supported_minors``,
-    ``lab_version``, ``bundle`` (see check_bundle), ``allow_cgroup_v1``.
+    ``bundle`` (see check_bundle), ``allow_cgroup_v1``.
     Cluster problems come first, then each host's in play order.
     """
     groups = groups or {}
@@ -857,10 +851,8 @@ def preflight_problems(hosts, groups=None, context=None):
     found = []
     found.extend(check_consistency(hosts))
     version = reference.get("kubelift_kubernetes_version")
-    lab_mode = _as_bool(reference.get("kubelift_lab_mode"))
     found.extend(check_lab_mode(reference.get("kubelift_lab_mode")))
-    found.extend(check_version(version, bool(lab_mode), list(context.get("supported_minors") or []),
-                               context.get("lab_version")))
+    found.extend(check_version(version, list(context.get("supported_minors") or [])))
     found.extend(check_choices(reference))
     found.extend(check_cluster_identity(reference.get("kubelift_cluster_name"), reference.get("kubelift_cluster_domain")))
 
@@ -896,8 +888,7 @@ def preflight_problems(hosts, groups=None, context=None):
         found.extend(check_platform(host, facts.get("os_family"), facts.get("distribution"), facts.get("architecture")))
         found.extend(check_resources(host, facts.get("memtotal_mb"), settings.get("kubelift_min_memory_mb"),
                                      facts.get("cpus"), settings.get("kubelift_min_cpus"), host in control_planes))
-        found.extend(check_cgroup(host, facts.get("cgroup_v2"), version, context.get("allow_cgroup_v1", False),
-                                  context.get("lab_version")))
+        found.extend(check_cgroup(host, facts.get("cgroup_v2"), version, context.get("allow_cgroup_v1", False)))
         name = settings.get("kubelift_node_name")
         found.extend(check_node_name(host, name))
         node_ip = settings.get("kubelift_node_ip")

@@ -100,6 +100,11 @@ EXAMPLES = r"""
         ingress:
           host: shop.example.com
           class_name: nginx
+        autoscaling:
+          max_replicas: 6
+          cpu_utilization: 60
+          # spec.behavior.scaleDown.stabilizationWindowSeconds (v2 and v2beta2); omitted, Kubernetes waits 300 s
+          scale_down_stabilization_seconds: 120
   register: shop
   no_log: true
 

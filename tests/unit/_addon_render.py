@@ -17,7 +17,7 @@ from ansible.template import Templar, trust_as_template
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES_DIR = ROOT / "roles"
-ADDON_ROLES = ("flannel", "coredns", "ingress_nginx", "traefik", "monitoring", "logging")
+ADDON_ROLES = ("flannel", "coredns", "metrics_server", "ingress_nginx", "traefik", "monitoring", "logging")
 
 _LOADER_READY = False
 

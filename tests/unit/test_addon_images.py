@@ -63,6 +63,7 @@ def test_optional_components():
         "registry.example/monitoring_alertmanager_image:1.0",
         "registry.example/monitoring_grafana_image:1.0",
     }
+    assert addon_images(_synthetic(metrics_server_enabled=True)) == ["registry.example/metrics_server_image:1.0"]
     dns = _synthetic(coredns_enabled=True, coredns_nodelocaldns_enabled=True)
     assert addon_images(dns) == ["registry.example/coredns_nodelocaldns_image:1.0"]
     dns["coredns_image"] = "registry.example/coredns/coredns:v1.12.1"
@@ -129,6 +130,7 @@ def test_defaults_give_upstream_images():
         "registry.k8s.io/ingress-nginx/controller:v1.14.3",
         "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.7",
         "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0",
+        "registry.k8s.io/metrics-server/metrics-server:v0.8.0",
     ]
 
 
@@ -141,3 +143,4 @@ def test_one_registry_variable_per_role_moves_all_its_images():
     assert mirror + "/library/traefik:v3.6.7" in images
     assert mirror + "/kube-state-metrics/kube-state-metrics:v2.16.0" in images
     assert mirror + "/dns/k8s-dns-node-cache:1.26.4" in images
+    assert mirror + "/metrics-server/metrics-server:v0.8.0" in images

@@ -44,6 +44,14 @@ SERVED_BY_1_20_AND_CURRENT = {
     ("networking.k8s.io/v1", "Ingress"),
     ("networking.k8s.io/v1", "IngressClass"),
     ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
+    ("apiregistration.k8s.io/v1", "APIService"),
+}
+
+# apiVersion/kind pairs newer than 1.20, each allowed in one template only, whose role's preflight refuses it on an
+# API server that does not serve it: (role, template) it may come from.
+NEWER_THAN_1_20 = {
+    # Only with metrics_server_replicas > 1; the preflight needs policy/v1 (Kubernetes 1.21+) for that.
+    ("policy/v1", "PodDisruptionBudget"): ("metrics_server", "metrics-server-pdb.yaml.j2"),
 }
 
 # A template may grant an RBAC wildcard only with this marker in a comment next to it, saying why.
@@ -73,6 +81,20 @@ CASES = {
         },
         "nodelocaldns": {"coredns_nodelocaldns_enabled": True, "coredns_image": "mirror.example/coredns/coredns:v1.12.1",
                          "coredns_registry": "mirror.example"},
+    },
+    "metrics_server": {
+        "defaults": {},
+        "ha-verified-tls-extra-args": {
+            "metrics_server_replicas": 2, "metrics_server_kubelet_insecure_tls": False,
+            "metrics_server_metric_resolution": "1m30s",
+            "metrics_server_kubelet_preferred_address_types": ["InternalIP", "Hostname"],
+            "metrics_server_extra_args": {"v": 2, "profiling": False, "tls-cipher-suites": ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"]},
+            "metrics_server_resources": {"requests": {"cpu": "200m", "memory": "300Mi"}, "limits": {"cpu": 1, "memory": "1Gi"}},
+            "metrics_server_node_selector": {"kubernetes.io/os": "linux", "node-role.kubelift.io/infra": True},
+            "metrics_server_tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}],
+        },
+        "namespace-mirror": {"metrics_server_namespace": "metrics", "metrics_server_registry": "mirror.example:5000/k8s",
+                             "metrics_server_node_selector": {}},
     },
     "ingress_nginx": {
         "defaults": {},
@@ -215,6 +237,8 @@ def test_strict_validation_rejects_what_it_must(version):
 def test_api_versions_served_by_1_20(role, case):
     for item in rendered(role, case):
         obj = item["object"]
+        if NEWER_THAN_1_20.get((obj["apiVersion"], obj["kind"])) == (role, item["template"]):
+            continue
         assert (obj["apiVersion"], obj["kind"]) in SERVED_BY_1_20_AND_CURRENT, (
             f"{_ident(item)} uses {obj['apiVersion']} {obj['kind']}, not served by both Kubernetes 1.20 and current releases"
         )
@@ -250,7 +274,7 @@ def test_no_unexplained_rbac_wildcards(role, case):
 
 @pytest.mark.parametrize(("role", "case"), CASE_IDS, ids=[f"{r}-{c}" for r, c in CASE_IDS])
 def test_objects_are_labelled_and_namespaced(role, case):
-    cluster_scoped = {"Namespace", "ClusterRole", "ClusterRoleBinding", "IngressClass", "ValidatingWebhookConfiguration"}
+    cluster_scoped = {"Namespace", "ClusterRole", "ClusterRoleBinding", "IngressClass", "ValidatingWebhookConfiguration", "APIService"}
     for item in rendered(role, case):
         obj = item["object"]
         assert obj["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") == "kubelift", (
@@ -557,6 +581,7 @@ def _names(role: str, case: str, templates: set[str]) -> set[tuple[str, str]]:
         ("monitoring", "lab-images-ingress-no-loki", {"grafana.yaml.j2", "grafana-admin.yaml.j2"},
          "_monitoring_grafana_objects", set()),
         ("coredns", "nodelocaldns", {"nodelocaldns.yaml.j2"}, "_coredns_nodelocaldns_objects", set()),
+        ("metrics_server", "ha-verified-tls-extra-args", {"metrics-server-pdb.yaml.j2"}, "_metrics_server_pdb_objects", set()),
     ],
 )
 def test_switched_off_components_are_removed_completely(role, case, templates, removal_list, extra):
@@ -616,6 +641,140 @@ def test_coredns_nodelocaldns():
     upstream = find("coredns", "nodelocaldns", "Service", "kube-dns-upstream")
     assert upstream["spec"]["selector"] == {"k8s-app": "kube-dns"}
     assert containers(find("coredns", "nodelocaldns", "Deployment", "coredns"))["coredns"]["image"] == "mirror.example/coredns/coredns:v1.12.1"
+
+
+# --- metrics-server ---------------------------------------------------------------------------------------
+
+METRICS_SERVER_CASES = list(CASES["metrics_server"])
+
+
+def _metrics_server(case: str) -> tuple[dict, dict]:
+    deployment = find("metrics_server", case, "Deployment", "metrics-server")
+    return deployment, containers(deployment)["metrics-server"]
+
+
+def test_metrics_server_defaults():
+    deployment, container = _metrics_server("defaults")
+    assert deployment["spec"]["replicas"] == 1
+    # One replica: the new pod must be ready before the old one goes (metrics.k8s.io stays served).
+    assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+    assert container["image"] == "registry.k8s.io/metrics-server/metrics-server:v0.8.0"
+    assert container["args"] == [
+        "--cert-dir=/tmp",
+        "--secure-port=10250",
+        "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
+        "--kubelet-use-node-status-port",
+        "--metric-resolution=15s",
+        "--kubelet-insecure-tls",
+    ]
+    assert container["resources"] == {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": {"memory": "400Mi"}}
+    spec = pod_spec(deployment)
+    assert spec["priorityClassName"] == "system-cluster-critical"
+    assert spec["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert "affinity" not in spec and "tolerations" not in spec
+    assert not objects("metrics_server", "defaults", "PodDisruptionBudget")
+
+
+@pytest.mark.parametrize("case", METRICS_SERVER_CASES)
+def test_metrics_server_is_secure(case):
+    """Kubelet TLS verified when asked for, and a pod that meets the restricted Pod Security profile."""
+    deployment, container = _metrics_server(case)
+    insecure = case_variables("metrics_server", case)["metrics_server_kubelet_insecure_tls"]
+    assert ("--kubelet-insecure-tls" in container["args"]) is insecure
+    spec = pod_spec(deployment)
+    assert not spec.get("hostNetwork") and not spec.get("hostPID")
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    context = container["securityContext"]
+    assert context["allowPrivilegeEscalation"] is False and context["readOnlyRootFilesystem"] is True
+    assert context["capabilities"] == {"drop": ["ALL"]}
+    # The only writable place is the emptyDir behind --cert-dir.
+    assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+    assert [v for v in spec["volumes"] if v["name"] == "tmp"][0]["emptyDir"]["sizeLimit"]
+    assert "--cert-dir=/tmp" in container["args"] and "--secure-port=10250" in container["args"]
+    assert container["ports"] == [{"name": "https", "containerPort": 10250, "protocol": "TCP"}]
+    for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/livez")):
+        assert container[probe]["httpGet"] == {"path": path, "port": "https", "scheme": "HTTPS"}
+
+
+@pytest.mark.parametrize("case", METRICS_SERVER_CASES)
+def test_metrics_server_rbac_service_and_apiservice(case):
+    namespace = case_variables("metrics_server", case)["metrics_server_namespace"]
+    reader = find("metrics_server", case, "ClusterRole", "system:aggregated-metrics-reader")
+    for level in ("view", "edit", "admin"):
+        assert reader["metadata"]["labels"][f"rbac.authorization.k8s.io/aggregate-to-{level}"] == "true"
+    assert _rules(reader) == {("metrics.k8s.io", r, v) for r in ("pods", "nodes") for v in ("get", "list", "watch")}
+    server_role = find("metrics_server", case, "ClusterRole", "system:metrics-server")
+    assert _rules(server_role) == {("", "nodes/metrics", "get")} | {
+        ("", r, v) for r in ("pods", "nodes") for v in ("get", "list", "watch")
+    }
+    bindings = {
+        ("ClusterRoleBinding", "system:metrics-server"): ("ClusterRole", "system:metrics-server"),
+        ("ClusterRoleBinding", "metrics-server:system:auth-delegator"): ("ClusterRole", "system:auth-delegator"),
+        ("RoleBinding", "metrics-server-auth-reader"): ("Role", "extension-apiserver-authentication-reader"),
+    }
+    for (kind, name), (ref_kind, ref_name) in bindings.items():
+        binding = find("metrics_server", case, kind, name)
+        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": ref_kind, "name": ref_name}
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "metrics-server", "namespace": namespace}]
+    # The client CA the API server publishes lives in kube-system, whatever metrics_server_namespace is.
+    assert find("metrics_server", case, "RoleBinding", "metrics-server-auth-reader")["metadata"]["namespace"] == "kube-system"
+    for kind in ("ServiceAccount", "Service", "Deployment"):
+        assert find("metrics_server", case, kind, "metrics-server")["metadata"]["namespace"] == namespace
+    service = find("metrics_server", case, "Service", "metrics-server")
+    assert service["spec"]["ports"] == [{"name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"}]
+    deployment, _ = _metrics_server(case)
+    assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    apiservice = find("metrics_server", case, "APIService", "v1beta1.metrics.k8s.io")
+    assert apiservice["spec"] == {
+        "group": "metrics.k8s.io", "version": "v1beta1",
+        "service": {"name": "metrics-server", "namespace": namespace, "port": 443},
+        "insecureSkipTLSVerify": True, "groupPriorityMinimum": 100, "versionPriority": 100,
+    }
+
+
+def test_metrics_server_high_availability_and_settings():
+    case = "ha-verified-tls-extra-args"
+    deployment, container = _metrics_server(case)
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 1
+    anti = pod_spec(deployment)["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+    assert anti["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    pdb = find("metrics_server", case, "PodDisruptionBudget", "metrics-server")
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    args = container["args"]
+    assert {"--metric-resolution=1m30s", "--kubelet-preferred-address-types=InternalIP,Hostname"} <= set(args)
+    assert "--kubelet-insecure-tls" not in args
+    # Extra flags after the role's own, sorted; booleans as Go spells them, lists joined with commas.
+    assert args[-3:] == ["--profiling=false", "--tls-cipher-suites=TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384", "--v=2"]
+    spec = pod_spec(deployment)
+    assert spec["nodeSelector"] == {"kubernetes.io/os": "linux", "node-role.kubelift.io/infra": "true"}
+    assert spec["tolerations"] == [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}]
+    assert container["resources"] == {"requests": {"cpu": "200m", "memory": "300Mi"}, "limits": {"cpu": 1, "memory": "1Gi"}}
+
+
+def test_metrics_server_namespace_and_mirror():
+    deployment, container = _metrics_server("namespace-mirror")
+    assert container["image"] == "mirror.example:5000/k8s/metrics-server/metrics-server:v0.8.0"
+    assert "nodeSelector" not in pod_spec(deployment)
+
+
+def test_metrics_server_managed_flags_are_the_ones_it_sets():
+    """metrics_server_extra_args may not name a flag the role sets: the list the preflight checks is complete."""
+    variables = case_variables("metrics_server", "ha-verified-tls-extra-args")
+    extra = set(variables["metrics_server_extra_args"])
+    own = set()
+    for case in ("defaults", "ha-verified-tls-extra-args"):
+        _, container = _metrics_server(case)
+        own |= {arg[2:].split("=", 1)[0] for arg in container["args"]} - extra
+    assert own == set(variables["_metrics_server_managed_args"])
+
+
+@pytest.mark.parametrize(("resolution", "seconds"), [("15s", 15), ("1m30s", 90), ("1h", 3600), ("10s500ms", 10.5)])
+def test_metrics_server_resolution_in_seconds(resolution, seconds):
+    variables = role_variables("metrics_server", {"metrics_server_metric_resolution": resolution})
+    assert float(evaluate(variables, "{{ _metrics_server_resolution_seconds }}")) == seconds
 
 
 # --- ingress-nginx ----------------------------------------------------------------------------------------

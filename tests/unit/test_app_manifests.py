@@ -133,6 +133,14 @@ INVALID = [
     (php(autoscaling={"max_replicas": 3, "cpu_utilization": 0}), "app 'shop': autoscaling: set cpu_utilization and/or memory_utilization"),
     (php(autoscaling={"max_replicas": 3}, resources={"limits": {"memory": "1Gi"}}),
      "app 'shop': autoscaling.cpu_utilization: container php has no cpu request"),
+    (php(autoscaling={"max_replicas": 3, "scale_down_stabilization_seconds": 3601}),
+     "app 'shop': autoscaling.scale_down_stabilization_seconds: must be between 0 and 3600, got 3601"),
+    (php(autoscaling={"max_replicas": 3, "scale_down_stabilization_seconds": -1}),
+     "app 'shop': autoscaling.scale_down_stabilization_seconds: must be between 0 and 3600, got -1"),
+    (php(autoscaling={"max_replicas": 3, "scale_down_stabilization_seconds": "soon"}),
+     "app 'shop': autoscaling.scale_down_stabilization_seconds: must be an integer, got a string"),
+    (php(autoscaling={"max_replicas": 3, "scale_down_stabilization_seconds": True}),
+     "app 'shop': autoscaling.scale_down_stabilization_seconds: must be an integer, got a boolean"),
     (php(pdb={"min_available": 1, "max_unavailable": 1}), "app 'shop': pdb: set exactly one of min_available and max_unavailable"),
     (php(pdb={"max_unavailable": "half"}), "app 'shop': pdb.max_unavailable: must be an integer or a percentage"),
     (php(pdb=3), "app 'shop': pdb: must be a dict with min_available or max_unavailable, or false"),
@@ -562,6 +570,22 @@ def test_hpa_and_pdb_versions(api_versions, hpa, pdb):
     assert "replicas" not in by_kind(manifests, "Deployment")["spec"]  # the HPA owns the count
 
 
+@pytest.mark.parametrize("api_versions", [None, LAB_API_VERSIONS])
+def test_hpa_scale_down_stabilization(api_versions):
+    # Omitted (or null): no behavior, Kubernetes' 300 s. 0 is a value (scale down at once), not "omitted".
+    for scaling in ({"max_replicas": 3}, {"max_replicas": 3, "scale_down_stabilization_seconds": None}):
+        assert "behavior" not in by_kind(am.render_app(php(autoscaling=scaling), api_versions), "HorizontalPodAutoscaler")["spec"]
+    for seconds in (0, 15, "15", 3600):
+        hpa = by_kind(am.render_app(php(autoscaling={"max_replicas": 3, "scale_down_stabilization_seconds": seconds}),
+                                    api_versions), "HorizontalPodAutoscaler")
+        assert hpa["spec"]["behavior"] == {"scaleDown": {"stabilizationWindowSeconds": int(seconds)}}
+    # Split: both Deployments' HPAs get it.
+    split = am.render_app(php(split=True, autoscaling={"max_replicas": 3, "scale_down_stabilization_seconds": 15}), api_versions)
+    hpas = by_kind(split, "HorizontalPodAutoscaler")
+    assert sorted(h["spec"]["scaleTargetRef"]["name"] for h in hpas) == ["shop", "shop-php"]
+    assert all(h["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 15 for h in hpas)
+
+
 def test_missing_apis_are_errors():
     old = ["v1", "apps/v1"]
     errors = am.validate_apps([php(autoscaling={"max_replicas": 3}, ingress={}, http_route={"parent_refs": [{"name": "gw"}]},
@@ -594,7 +618,7 @@ FULL_APPS = [
     php(name="shop", code={"image": "registry.example.cn/shop/code:1"}, nginx={"document_root": "public"},
         config_files=[{"path": "/usr/local/etc/php/conf.d/zz-app.ini", "content": "memory_limit = 256M\n"}],
         secrets={"env": {"DB_PASSWORD": "x"}, "files": [{"path": "/var/www/html/.env", "content": "A=1\n", "key": "env"}]},
-        env={"APP_ENV": "prod"}, autoscaling={"max_replicas": 5, "memory_utilization": 80},
+        env={"APP_ENV": "prod"}, autoscaling={"max_replicas": 5, "memory_utilization": 80, "scale_down_stabilization_seconds": 120},
         ingress={"host": "shop.example.com", "class_name": "nginx", "tls_secret": "shop-tls", "annotations": {"a": "b"}},
         network_policy={"ingress_namespaces": ["ingress-nginx"], "allow_cidrs": ["192.168.0.0/16"]},
         node_affinity={"required": {"kubernetes.io/arch": ["amd64"]}, "preferred": {"ssd": []}},
@@ -605,6 +629,7 @@ FULL_APPS = [
         annotations={"example.com/owner": "web"}, pdb={"min_available": "50%"},
         security={"read_only_root_filesystem": True}),
     php(name="blog", split=True, replicas=3, service={"type": "NodePort", "node_port": 30080},
+        autoscaling={"max_replicas": 6, "scale_down_stabilization_seconds": 0},
         http_route={"parent_refs": [{"name": "gw", "namespace": "infra", "sectionName": "https"}], "hostnames": ["blog.example.com"]},
         rollout={"strategy": "Recreate"}),
     python(name="api", nginx={"enabled": True}, code={"image": "registry.example.cn/api-code:1"},
@@ -625,6 +650,10 @@ CRD_KINDS = {"HTTPRoute", "Route"}
 
 def test_every_kind_is_rendered():
     kinds = {m["kind"] for m in FULL_RENDER}
+    # The optional HPA behavior (scale_down_stabilization_seconds, 0 included) is in what the schemas check.
+    windows = {m["metadata"]["name"]: m["spec"].get("behavior", {}).get("scaleDown", {}).get("stabilizationWindowSeconds")
+               for m in FULL_RENDER if m["kind"] == "HorizontalPodAutoscaler"}
+    assert windows == {"shop": 120, "blog": 0, "blog-php": 0}
     assert kinds == {"Namespace", "ConfigMap", "Secret", "Service", "Deployment", "HorizontalPodAutoscaler",
                      "PodDisruptionBudget", "NetworkPolicy", "Ingress", "HTTPRoute", "Route"}
 
@@ -686,6 +715,7 @@ def test_lab_api_objects():
     lab = am.render_apps(FULL_APPS[:1], LAB_API_VERSIONS)["manifests"]
     hpa = by_kind(lab, "HorizontalPodAutoscaler")
     assert hpa["apiVersion"] == "autoscaling/v2beta2"
+    assert hpa["spec"]["behavior"] == {"scaleDown": {"stabilizationWindowSeconds": 120}}
     assert kubernetes_validate.validate(hpa, "1.25", strict=True) == "1.25"
     pdb = by_kind(lab, "PodDisruptionBudget")
     assert pdb["apiVersion"] == "policy/v1beta1"

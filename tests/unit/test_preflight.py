@@ -13,7 +13,6 @@ from ansible_collections.kubelift.cluster.plugins.module_utils import preflight 
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORTED = ["1.34", "1.35", "1.36", "1.37"]
-LAB = "1.20.2"
 SHA = "a" * 64
 
 
@@ -55,10 +54,9 @@ def test_known_variables_match_the_kubelift_defaults():
     assert set(pf.CLUSTER_SETTINGS) <= set(pf.KNOWN_VARIABLES)
 
 
-def test_supported_minors_and_lab_version_come_from_the_kubelift_vars():
+def test_supported_minors_come_from_the_kubelift_vars():
     role_vars = _kubelift_role("vars/main.yml")
     assert pf.supported_range(role_vars["_kubelift_supported_minors"]) == "1.34-1.37"
-    assert pf.parse_version(role_vars["_kubelift_lab_version"]) == (1, 20, 2)
 
 
 # --- formatting --------------------------------------------------------------------------------------------
@@ -104,24 +102,22 @@ def test_parse_version(value, expected):
     assert pf.parse_version(value) == expected
 
 
-@pytest.mark.parametrize("version, lab_mode, expected", [
-    ("1.36.2", False, None),
-    ("1.34.0", False, None),
-    ("1.37.5", True, None),
-    ("1.20.2", True, None),
-    ("1.20.2", False, "1.20.2 is the offline lab's release, accepted only when kubelift_lab_mode is true"),
-    ("1.33.9", False, "1.33.9 is outside the supported range 1.34-1.37"),
-    ("1.38.0", False, "outside the supported range 1.34-1.37"),
-    ("1.20.3", True, "outside the supported range"),
-    ("v1.36.2", False, "Fix: write it without the leading v: 1.36.2"),
-    ("1.36", False, "'1.36' is not a Kubernetes release in x.y.z form"),
-    (1.36, False, "1.36 is not a Kubernetes release in x.y.z form. Fix: write the release as x.y.z with a supported "
-                  "minor (1.34-1.37), for example 1.37.0, in quotes so that YAML keeps it a string"),
-    ("1.36.2-rc.1", False, "not a Kubernetes release"),
-    ("", False, "Fix: write the release as x.y.z with a supported minor (1.34-1.37), for example 1.37.0"),
+@pytest.mark.parametrize("version, expected", [
+    ("1.36.2", None),
+    ("1.34.0", None),
+    ("1.37.5", None),
+    ("1.20.2", "1.20.2 is outside the supported range 1.34-1.37"),
+    ("1.33.9", "1.33.9 is outside the supported range 1.34-1.37"),
+    ("1.38.0", "outside the supported range 1.34-1.37"),
+    ("v1.36.2", "Fix: write it without the leading v: 1.36.2"),
+    ("1.36", "'1.36' is not a Kubernetes release in x.y.z form"),
+    (1.36, "1.36 is not a Kubernetes release in x.y.z form. Fix: write the release as x.y.z with a supported "
+           "minor (1.34-1.37), for example 1.37.0, in quotes so that YAML keeps it a string"),
+    ("1.36.2-rc.1", "not a Kubernetes release"),
+    ("", "Fix: write the release as x.y.z with a supported minor (1.34-1.37), for example 1.37.0"),
 ])
-def test_check_version(version, lab_mode, expected):
-    found = pf.check_version(version, lab_mode, SUPPORTED, LAB)
+def test_check_version(version, expected):
+    found = pf.check_version(version, SUPPORTED)
     _assert_outcome(found, expected)
     if expected:
         assert found[0]["host"] == "cluster" and found[0]["variable"] == "kubelift_kubernetes_version"
@@ -144,7 +140,7 @@ def test_check_lab_mode(value, expected):
 @pytest.mark.parametrize("cgroup_v2, version, allow, expected, level", [
     (True, "1.36.2", False, None, None),
     (True, "1.34.0", False, None, None),
-    (False, "1.20.2", False, None, None),
+    (False, "1.34.0", True, "1.35 and later refuse it", pf.WARNING),
     (False, "not-a-version", False, None, None),
     (False, "1.35.0", False, "kubelet 1.35.0 refuses to start on cgroup v1 unless its failCgroupV1 setting is false",
      pf.ERROR),
@@ -153,7 +149,7 @@ def test_check_lab_mode(value, expected):
     (False, "1.34.2", False, "1.35 and later refuse it", pf.WARNING),
 ])
 def test_check_cgroup(cgroup_v2, version, allow, expected, level):
-    found = pf.check_cgroup("cp1", cgroup_v2, version, allow, LAB)
+    found = pf.check_cgroup("cp1", cgroup_v2, version, allow)
     _assert_outcome(found, expected, level)
     if expected:
         assert found[0]["host"] == "cp1"
@@ -550,7 +546,7 @@ def test_the_test_bundles_are_what_the_playbook_test_expects():
         assert hashlib.sha256((good / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
     listing = {"exists": True, "is_dir": True, "manifest": json.dumps(manifest),
                "files": [str(path) for path in good.rglob("*")]}
-    assert pf.check_bundle(str(good), listing, "1.20.2", ["x86_64"], "registry") == []
+    assert pf.check_bundle(str(good), listing, "1.36.3", ["x86_64"], "registry") == []
 
 
 BASE_SETTINGS = {
@@ -613,7 +609,7 @@ def _record(host, cgroup_v2=True, facts=None, **settings):
 
 
 GROUPS = {"kube_control_plane": ["cp1", "cp2", "cp3"], "kube_workers": ["w1", "w2"]}
-CONTEXT = {"supported_minors": SUPPORTED, "lab_version": LAB, "allow_cgroup_v1": False, "bundle": None}
+CONTEXT = {"supported_minors": SUPPORTED, "allow_cgroup_v1": False, "bundle": None}
 
 
 def _cluster(**per_host):

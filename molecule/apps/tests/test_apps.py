@@ -1,9 +1,12 @@
-"""Issue 5 on the lab cluster: the php-nginx app that converge.yml deployed, driven through playbooks/deploy_apps.yml.
+"""Issue 5 on the lab cluster: the apps that converge.yml deployed, driven through playbooks/deploy_apps.yml.
 
 The tests run in file order and build on each other: v1 is served; v2 rolls out under a request loop without a
 failed request; a broken v3 fails the play and is rolled back to v2; a changed ConfigMap value rolls the pods;
-the apps play is idempotent. Figures go to stdout (pytest -s / molecule's verifier output) and to
-<ephemeral dir>/apps-report.txt.
+the apps play is idempotent. Then the split php-nginx app (php-fpm in a Deployment of its own, found by nginx
+through its Service name) answers over its NodePort; a client pod in another namespace reaches the apps by their
+Service DNS names (CoreDNS); the HPA of app 'scaler' (metrics-server) scales it from 1 to at least 2 replicas under
+a bounded request loop and back to 1 after it. Figures go to stdout (pytest -s / molecule's verifier output) and
+to <ephemeral dir>/apps-report.txt.
 """
 
 import hashlib
@@ -33,7 +36,12 @@ NODE_PORT = APP["service"]["node_port"]
 SECRET = VARS["apps_secret"]
 SECRET_SHA256 = hashlib.sha256(SECRET.encode()).hexdigest()
 CODE_IMAGE = "%s/code:%%s" % VARS["apps_pull_registry"]
+PHP_IMAGE = "%s/php:8.2-1" % VARS["apps_pull_registry"]
 NEW_GREETING = "hello from the changed ConfigMap"
+SPLIT = next(app for app in VARS["app_apps"] if app["name"] == "hello-split")
+SCALER = next(app for app in VARS["app_apps"] if app["name"] == "scaler")
+# The namespace of the DNS test's client pod (created and deleted by the test, not an app's).
+CLIENT_NAMESPACE = "kubelift-apps-client"
 
 
 def _report(line):
@@ -45,7 +53,8 @@ def _report(line):
 @pytest.fixture(scope="module")
 def kube():
     config.load_kube_config(config_file=KUBECONFIG)
-    return {"core": client.CoreV1Api(), "apps": client.AppsV1Api()}
+    return {"core": client.CoreV1Api(), "apps": client.AppsV1Api(), "autoscaling": client.AutoscalingV2Api(),
+            "custom": client.CustomObjectsApi()}
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +67,9 @@ def node_ips(kube):
     return ips
 
 
-def _get(ip, path="/", timeout=5):
+def _get(ip, path="/", timeout=5, port=NODE_PORT):
     """GET over a fresh connection; (status, body)."""
-    conn = http.client.HTTPConnection(ip, NODE_PORT, timeout=timeout)
+    conn = http.client.HTTPConnection(ip, port, timeout=timeout)
     try:
         conn.request("GET", path, headers={"Connection": "close"})
         response = conn.getresponse()
@@ -275,3 +284,336 @@ def test_apps_play_twice_changes_nothing_the_second_time(kube):
     recap = _recap(runs[1][1])
     assert recap["changed"] == 0, runs[1][1][-4000:]
     assert recap["failed"] == 0
+
+
+# 6. The split pattern: php-fpm in its own Deployment behind Service <name>-php ---------------------------
+
+def _component_pods(kube, namespace, name, component):
+    """Running, not terminating pods of one component (web, php) of an app."""
+    selector = "app.kubernetes.io/name=%s,app.kubernetes.io/component=%s" % (name, component)
+    pods = kube["core"].list_namespaced_pod(namespace, label_selector=selector).items
+    return [p for p in pods if p.metadata.deletion_timestamp is None and p.status.phase == "Running"]
+
+
+def test_split_app_serves_php_from_its_own_deployment(kube, node_ips):
+    name, namespace, port = SPLIT["name"], SPLIT["namespace"], SPLIT["service"]["node_port"]
+    web = kube["apps"].read_namespaced_deployment(name, namespace)
+    php = kube["apps"].read_namespaced_deployment(name + "-php", namespace)
+    assert [c.name for c in web.spec.template.spec.containers] == ["nginx"]
+    assert [c.name for c in php.spec.template.spec.containers] == ["php"]
+    for deployment in (web, php):
+        assert deployment.status.ready_replicas == SPLIT["replicas"], (deployment.metadata.name, deployment.status)
+    service = kube["core"].read_namespaced_service(name + "-php", namespace)
+    assert service.spec.type == "ClusterIP" and [p.port for p in service.spec.ports] == [9000], service.spec
+    # nginx's upstream is the Service's DNS name (CoreDNS answers it), not an address.
+    config_map = next(v.config_map.name for v in web.spec.template.spec.volumes if v.config_map)
+    nginx_conf = kube["core"].read_namespaced_config_map(config_map, namespace).data["kubelift-nginx.conf"]
+    upstream = "server %s-php.%s.svc:9000;" % (name, namespace)
+    assert upstream in nginx_conf, nginx_conf
+    php_pods = {p.metadata.name for p in _component_pods(kube, namespace, name, "php")}
+    web_pods = {p.metadata.name for p in _component_pods(kube, namespace, name, "web")}
+    assert php_pods and web_pods
+    for ip in node_ips:
+        status, body = _get(ip, port=port)
+        page = _page(body)
+        assert status == 200, body
+        assert page.get("version") == "v1", body
+        assert page.get("greeting") == VARS["apps_split_greeting"], body
+        assert page.get("secret_sha256") == SECRET_SHA256, body
+        # PHP ran in the php-fpm Deployment's pod, reached through the Service, not in the nginx pod.
+        assert page.get("pod") in php_pods, (page, php_pods, web_pods)
+        _report("split app via NodePort %s:%d -> version=%s greeting=%r, PHP in pod %s (Deployment %s-php, "
+                "nginx pods %s, upstream %s)" % (ip, port, page["version"], page["greeting"], page["pod"], name,
+                                                 sorted(web_pods), upstream.split()[1].rstrip(";")))
+
+
+# 7. A client pod in another namespace reaches the apps by their Service DNS names (CoreDNS) -------------
+
+CLUSTER_DOMAIN = "cluster.local"  # kubelift_cluster_domain's default, not overridden by the scenario
+# The client is PHP's CLI in the app's php image (Debian, dynamically linked glibc: the pod's resolv.conf search list
+# and ndots apply as for any app). The lab's busybox (Debian's busybox-static) cannot be the client: its wget
+# segfaults in the pods, whatever the address.
+_CLIENT_SCRIPT = r"""
+foreach (file('/etc/resolv.conf', FILE_IGNORE_NEW_LINES) as $line) {
+    echo "resolv.conf: $line\n";
+}
+foreach (array_slice($argv, 1) as $url) {
+    $host = parse_url($url, PHP_URL_HOST);
+    $started = microtime(true);
+    $context = stream_context_create(['http' => ['timeout' => 10, 'header' => "Connection: close\r\n"]]);
+    for ($attempt = 1; ; $attempt++) {
+        $address = gethostbyname($host);
+        $body = @file_get_contents($url, false, $context);
+        if ($body !== false || $attempt >= 5) {
+            break;
+        }
+        echo "retry $url after attempt $attempt (address $address): ", error_get_last()['message'] ?? '?', "\n";
+        sleep(3);
+    }
+    printf("BEGIN %s ok=%d attempts=%d seconds=%d address=%s\n", $url, $body !== false, $attempt,
+           (int) round(microtime(true) - $started), $address);
+    echo $body === false ? '' : $body, "\n";
+    echo "END $url\n";
+}
+"""
+
+
+def _run_client_pod(kube, name, urls, timeout=240):
+    """Run the PHP client above for ``urls`` in a one-shot pod of CLIENT_NAMESPACE (restricted Pod Security);
+    return ({url: (ok, attempts, seconds, resolved address, body)}, log)."""
+    core = kube["core"]
+    try:
+        core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": CLIENT_NAMESPACE, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})
+    except client.ApiException as exc:
+        if exc.status != 409:
+            raise
+    core.create_namespaced_pod(CLIENT_NAMESPACE, {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/name": "kubelift-apps-client"}},
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 33, "runAsGroup": 33,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{
+                "name": "client", "image": PHP_IMAGE, "command": ["php", "-r", _CLIENT_SCRIPT, "--"] + urls,
+                "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
+            }],
+        },
+    })
+    deadline = time.monotonic() + timeout
+    while True:
+        pod = core.read_namespaced_pod(name, CLIENT_NAMESPACE)
+        if pod.status.phase in ("Succeeded", "Failed"):
+            break
+        if time.monotonic() > deadline:
+            events = core.list_namespaced_event(CLIENT_NAMESPACE, field_selector="involvedObject.name=%s" % name).items
+            pytest.fail("client pod %s still %s after %d s: %s; events: %s" % (
+                name, pod.status.phase, timeout, pod.status.container_statuses,
+                [(e.reason, e.message) for e in events]))
+        time.sleep(2)
+    log = core.read_namespaced_pod_log(name, CLIENT_NAMESPACE)
+    results = {}
+    for match in re.finditer(r"^BEGIN (\S+) ok=(\d) attempts=(\d+) seconds=(\d+) address=(\S*)\n(.*?)^END \1$", log,
+                             re.M | re.S):
+        results[match.group(1)] = (match.group(2) == "1", int(match.group(3)), int(match.group(4)), match.group(5),
+                                   match.group(6))
+    return results, log
+
+
+def test_client_in_another_namespace_reaches_apps_by_service_dns_name(kube, node_ips):
+    urls = {}
+    for app in (APP, SPLIT):
+        service = "%s.%s" % (app["name"], app["namespace"])
+        urls[app["name"]] = ["http://%s.svc.%s/" % (service, CLUSTER_DOMAIN), "http://%s/" % service]
+    try:
+        results, log = _run_client_pod(kube, "dns-client", [u for name in urls for u in urls[name]])
+        assert "resolv.conf: search %s.svc.%s svc.%s %s" % (CLIENT_NAMESPACE, CLUSTER_DOMAIN, CLUSTER_DOMAIN,
+                                                              CLUSTER_DOMAIN) in log, log
+        # The pods whose name the page shows (PHP's hostname): hello's, and hello-split's php-fpm pods.
+        page_pods = {APP["name"]: {p.metadata.name for p in _pods(kube)},
+                     SPLIT["name"]: {p.metadata.name for p in _component_pods(kube, SPLIT["namespace"], SPLIT["name"], "php")}}
+        for app in (APP, SPLIT):
+            name = app["name"]
+            # What the app serves right now, from the host through its NodePort.
+            status, body = _get(node_ips[0], port=app["service"]["node_port"])
+            expected = _page(body)
+            assert status == 200, body
+            pods = page_pods[name]
+            cluster_ip = kube["core"].read_namespaced_service(name, app["namespace"]).spec.cluster_ip
+            for url in urls[name]:
+                assert url in results, log
+                ok, attempts, seconds, address, page_text = results[url]
+                page = _page(page_text)
+                assert ok, "%s: %s\n%s" % (url, page_text, log)
+                assert address == cluster_ip, (url, address, cluster_ip)
+                assert page.get("version") == expected["version"], (url, page_text)
+                assert page.get("greeting") == expected["greeting"], (url, page_text)
+                assert page.get("secret_sha256") == SECRET_SHA256, (url, page_text)
+                assert page.get("pod") in pods, (url, page, pods)
+                _report("DNS from namespace %s: %s -> %s (Service ClusterIP) -> version=%s greeting=%r pod=%s "
+                        "(attempts %d, %d s)" % (CLIENT_NAMESPACE, url, address, page["version"], page["greeting"],
+                                                 page["pod"], attempts, seconds))
+    finally:
+        kube["core"].delete_namespace(CLIENT_NAMESPACE, propagation_policy="Background")
+
+
+# 8. The HPA (metrics-server) scales app 'scaler' up under a bounded load and back down ------------------
+
+# The load: GET /burn.php?n=BURN_ROUNDS (sha256 rounds in PHP), one request in flight, at most LOAD_RATE a
+# second, from the host to the NodePort on the node IPs; it stops by itself after LOAD_MAX_REQUESTS or
+# LOAD_MAX_SECONDS, or earlier once the scale-up has been seen.
+BURN_ROUNDS = 20000
+LOAD_RATE = 10
+LOAD_MAX_SECONDS = 300
+LOAD_MAX_REQUESTS = LOAD_RATE * LOAD_MAX_SECONDS
+# Keep the load this long after the first scale-up (the peak), unless max_replicas is reached and ready first.
+LOAD_AFTER_SCALE_UP = 60
+# Generous for 2 slow cores: metrics-server resolution 15 s, HPA sync 15 s, pod start, stabilization window.
+METRICS_TIMEOUT = 300
+SCALE_DOWN_TIMEOUT = 420
+POLL = 5
+
+
+class BoundedLoad:
+    """Paced GETs of burn.php through the NodePort of every node in turn, in one thread; stops by itself after
+    ``max_requests`` or ``max_seconds`` (or when stopped)."""
+
+    def __init__(self, ips, port, rate=LOAD_RATE, max_requests=LOAD_MAX_REQUESTS, max_seconds=LOAD_MAX_SECONDS):
+        self.ips, self.port, self.rate = ips, port, rate
+        self.max_requests, self.max_seconds = max_requests, max_seconds
+        self.sent = 0
+        self.failures = []
+        self.pods = {}
+        self.busy = 0.0
+        self.seconds = 0.0
+        self._stop = threading.Event()
+        self.done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        started = time.monotonic()
+        try:
+            while self.sent < self.max_requests and time.monotonic() - started < self.max_seconds:
+                delay = started + self.sent / self.rate - time.monotonic()
+                if self._stop.wait(max(delay, 0)):
+                    break
+                ip = self.ips[self.sent % len(self.ips)]
+                self.sent += 1
+                before = time.monotonic()
+                try:
+                    status, body = _get(ip, "/burn.php?n=%d" % BURN_ROUNDS, timeout=15, port=self.port)
+                    page = _page(body)
+                    if status != 200 or page.get("rounds") != str(BURN_ROUNDS):
+                        self.failures.append("%s: HTTP %s %r" % (ip, status, body[:80]))
+                    else:
+                        self.pods[page["pod"]] = self.pods.get(page["pod"], 0) + 1
+                except (OSError, http.client.HTTPException) as exc:
+                    self.failures.append("%s: %s" % (ip, exc))
+                self.busy += time.monotonic() - before
+        finally:
+            self.seconds = time.monotonic() - started
+            self.done.set()
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def summary(self):
+        return "%d requests in %.0f s (%.1f/s, %.0f ms each on average), %d failed, served by %s" % (
+            self.sent, self.seconds, self.sent / max(self.seconds, 1), 1000 * self.busy / max(self.sent, 1),
+            len(self.failures), self.pods)
+
+
+def _hpa_state(kube, started):
+    name, namespace = SCALER["name"], SCALER["namespace"]
+    hpa = kube["autoscaling"].read_namespaced_horizontal_pod_autoscaler(name, namespace)
+    deployment = kube["apps"].read_namespaced_deployment(name, namespace)
+    cpu = None
+    for metric in hpa.status.current_metrics or []:
+        if metric.resource and metric.resource.name == "cpu":
+            cpu = metric.resource.current.average_utilization
+    return {
+        "t": time.monotonic() - started,
+        "replicas": deployment.spec.replicas,
+        "ready": deployment.status.ready_replicas or 0,
+        "pods": deployment.status.replicas or 0,
+        "desired": hpa.status.desired_replicas,
+        "cpu": cpu,
+        "conditions": {c.type: "%s %s: %s" % (c.status, c.reason, c.message) for c in hpa.status.conditions or []},
+    }
+
+
+def _pod_metrics(kube):
+    """CPU of the scaler's pods as metrics.k8s.io reports them (for failure messages)."""
+    try:
+        items = kube["custom"].list_namespaced_custom_object(
+            "metrics.k8s.io", "v1beta1", SCALER["namespace"], "pods",
+            label_selector="app.kubernetes.io/name=%s" % SCALER["name"])["items"]
+    except client.ApiException as exc:
+        return "metrics.k8s.io: HTTP %s %s" % (exc.status, exc.reason)
+    return {i["metadata"]["name"]: {c["name"]: c["usage"]["cpu"] for c in i["containers"]} for i in items}
+
+
+def _line(state):
+    return "t=%3.0fs replicas=%s ready=%s pods=%s desired=%s cpu=%s%%" % (
+        state["t"], state["replicas"], state["ready"], state["pods"], state["desired"], state["cpu"])
+
+
+def test_hpa_scales_up_under_load_and_back_down(kube, node_ips):
+    name, namespace = SCALER["name"], SCALER["namespace"]
+    scaling = SCALER["autoscaling"]
+    hpa = kube["autoscaling"].read_namespaced_horizontal_pod_autoscaler(name, namespace)
+    assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (scaling["min_replicas"], scaling["max_replicas"])
+    assert hpa.spec.behavior.scale_down.stabilization_window_seconds == scaling["scale_down_stabilization_seconds"]
+
+    # Before the load: the HPA has metrics (metrics-server) and the app runs one replica.
+    started = time.monotonic()
+    while True:
+        state = _hpa_state(kube, started)
+        if (state["cpu"] is not None and state["conditions"].get("ScalingActive", "").startswith("True")
+                and state["replicas"] == state["pods"] == state["ready"] == 1):
+            break
+        if state["t"] > METRICS_TIMEOUT:
+            pytest.fail("HPA %s/%s not ready to scale from 1 replica after %d s: %s %s; pod metrics: %s" % (
+                namespace, name, METRICS_TIMEOUT, _line(state), state["conditions"], _pod_metrics(kube)))
+        time.sleep(POLL)
+    _report("HPA %s: %s before the load (metrics after %.0f s)" % (name, _line(state), state["t"]))
+
+    # Up under the load.
+    timeline = []
+    load = BoundedLoad(node_ips, SCALER["service"]["node_port"]).start()
+    started = time.monotonic()
+    scaled_up = ready_up = None
+    try:
+        while True:
+            time.sleep(POLL)
+            state = _hpa_state(kube, started)
+            timeline.append(state)
+            if scaled_up is None and state["replicas"] >= 2:
+                scaled_up = state["t"]
+            if ready_up is None and state["ready"] >= 2:
+                ready_up = state["t"]
+            at_max = state["replicas"] == state["ready"] == scaling["max_replicas"]
+            if ready_up is not None and (at_max or state["t"] - scaled_up >= LOAD_AFTER_SCALE_UP):
+                break
+            if load.done.is_set():
+                break
+    finally:
+        load.stop()
+    stopped = time.monotonic()
+    peak = max(s["replicas"] for s in timeline)
+    peak_cpu = max((s["cpu"] for s in timeline if s["cpu"] is not None), default=None)
+    _report("HPA %s: load %s" % (name, load.summary()))
+    for state in timeline:
+        _report("HPA %s under load: %s" % (name, _line(state)))
+    assert scaled_up is not None, "no scale-up within the load (%s); last: %s %s; pod metrics: %s" % (
+        load.summary(), _line(timeline[-1]), timeline[-1]["conditions"], _pod_metrics(kube))
+    assert ready_up is not None, "scaled to %d but never 2 ready pods: %s" % (peak, _line(timeline[-1]))
+    assert len(load.failures) <= load.sent // 100, load.failures[:10]
+
+    # Down after the load.
+    down = None
+    while True:
+        state = _hpa_state(kube, stopped)
+        timeline.append(state)
+        if down is None and state["replicas"] == 1:
+            down = state["t"]
+        if state["replicas"] == state["pods"] == 1:
+            break
+        if state["t"] > SCALE_DOWN_TIMEOUT:
+            pytest.fail("HPA %s/%s did not scale back to 1 within %d s of the load's end: %s %s; pod metrics: %s" % (
+                namespace, name, SCALE_DOWN_TIMEOUT, _line(state), state["conditions"], _pod_metrics(kube)))
+        time.sleep(POLL)
+    _report("HPA %s: scaled up to 2 replicas %.0f s into the load (2 ready at %.0f s), peak %d replicas "
+            "(max %d), peak CPU %s%% of the requests (target %d%%)" % (
+                name, scaled_up, ready_up, peak, scaling["max_replicas"], peak_cpu, scaling["cpu_utilization"]))
+    _report("HPA %s: back to 1 replica %.0f s after the load stopped (extra pods gone at %.0f s; scale-down "
+            "stabilization window %d s)" % (name, down, state["t"], scaling["scale_down_stabilization_seconds"]))
+    assert peak >= 2

@@ -1,6 +1,6 @@
-"""Verify the add-ons on the lab cluster: Prometheus, node-exporter and Alertmanager run for real, and
-Prometheus scrapes every node; the add-ons whose images cannot be had offline were accepted by the API server
-in a server-side dry run and left nothing running."""
+"""Verify the add-ons on the lab cluster: CoreDNS, Prometheus, node-exporter and Alertmanager run for real, and
+Prometheus scrapes every node; the add-ons whose images the lab does not build yet were accepted by the API
+server in a server-side dry run and left nothing running."""
 
 import json
 import os
@@ -110,7 +110,6 @@ def test_alert_rules_are_loaded(api):
         ("ingress-nginx", "Deployment", "ingress-nginx-controller"),
         ("logging", "DaemonSet", "fluent-bit"),
         ("logging", "StatefulSet", "loki"),
-        ("kube-flannel", "DaemonSet", "kube-flannel-ds"),
     ],
 )
 def test_dry_run_components_left_nothing_behind(api, namespace, kind, name):
@@ -128,11 +127,18 @@ def test_dry_run_components_left_nothing_behind(api, namespace, kind, name):
     assert err.value.status == 404
 
 
-def test_coredns_keeps_kubeadms_deployment(api):
-    """The coredns role ran as a dry run: kubeadm still owns the Deployment (kubelift never applied to it)."""
-    dep = client.AppsV1Api(api).read_namespaced_deployment("coredns", "kube-system")
+def test_coredns_is_managed_by_the_coredns_role_and_ready(api):
+    """The coredns role applied its Deployment server-side (field manager kubelift) and CoreDNS runs."""
+    apps = client.AppsV1Api(api)
+
+    def ready():
+        dep = apps.read_namespaced_deployment("coredns", "kube-system")
+        return dep if (dep.status.ready_replicas or 0) == dep.spec.replicas > 0 else None
+
+    dep = wait_until(ready)
+    assert dep, "CoreDNS did not become ready"
     managers = {entry.manager for entry in dep.metadata.managed_fields or []}
-    assert "kubelift" not in managers, managers
+    assert "kubelift" in managers, managers
 
 
 def test_traefik_objects_pass_a_server_side_dry_run(api):

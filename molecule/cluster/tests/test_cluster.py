@@ -11,7 +11,7 @@ from kubernetes.stream import stream
 
 from kube_helpers import KUBECONFIG, wait_until
 
-BUNDLE = Path(os.environ.get("KUBELIFT_CACHE", "/var/cache/kubelift")) / "bundles/kubernetes-1.20.2-amd64"
+BUNDLE = Path(os.environ.get("KUBELIFT_CACHE", "/var/cache/kubelift")) / "bundles/kubernetes-1.36.3-amd64"
 CONTROL_PLANE = "kubelift-cluster-cp1"
 WORKERS = ["kubelift-cluster-w1", "kubelift-cluster-w2"]
 NAMESPACE = "kubelift-verify"

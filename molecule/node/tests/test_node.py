@@ -1,6 +1,6 @@
 """State the node, containerd and kube_packages roles leave on the scenario's lab node containers.
 
-The expectations mirror molecule/node/converge.yml: Kubernetes 1.20.2 from the lab bundle, Debian 12's
+The expectations mirror molecule/node/converge.yml: Kubernetes 1.36.3 (and crictl) from the lab bundle, Debian 12's
 containerd 1.6, a plain-HTTP mirror for registry.k8s.io, inside containers (restrict_oom_score_adj on).
 """
 
@@ -12,7 +12,7 @@ import pytest
 
 testinfra_hosts = ["all"]
 
-VERSION = "1.20.2"
+VERSION = "1.36.3"
 SOCKET = "/run/containerd/containerd.sock"
 MIRROR_ENDPOINT = "http://kubelift-molecule-node-registry:5000"
 NODES = ["kubelift-node-1", "kubelift-node-2"]
@@ -116,14 +116,15 @@ def test_etc_hosts_lists_every_node(host):
     [
         ("kubeadm version -o short", f"v{VERSION}"),
         ("kubelet --version", f"Kubernetes v{VERSION}"),
-        ("kubectl version --client --short", f"Client Version: v{VERSION}"),
+        ("kubectl version --client | head -1", f"Client Version: v{VERSION}"),
+        ("crictl --version", "crictl version v1.36.0"),
     ],
 )
 def test_binaries_at_the_expected_version(host, command, expected):
-    assert host.check_output(f"/usr/local/bin/{command}").strip() == expected
+    assert host.check_output(f"PATH=/usr/local/bin:$PATH {command}").strip() == expected
 
 
-@pytest.mark.parametrize("name", ["kubeadm", "kubelet", "kubectl"])
+@pytest.mark.parametrize("name", ["kubeadm", "kubelet", "kubectl", "crictl"])
 def test_binaries_match_the_bundle(host, name):
     manifest = json.loads((BUNDLE / "manifest.json").read_text())
     binary = host.file(f"/usr/local/bin/{name}")

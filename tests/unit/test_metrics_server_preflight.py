@@ -1,0 +1,98 @@
+"""The metrics_server role's preflight, run with ansible-playbook on localhost: bad settings stop the role before
+it reaches the Kubernetes API, with one message naming each variable and its fix; good settings get as far as the
+API, and an unreachable one is reported with the variable to set."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+
+PLAYBOOK = """---
+- name: Metrics Server preflight
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  roles:
+    - role: kubelift.cluster.metrics_server
+"""
+
+BAD = {
+    "metrics_server_replicas": 0,
+    "metrics_server_namespace": "Kube_System",
+    "metrics_server_metric_resolution": "5s",
+    "metrics_server_kubelet_preferred_address_types": ["InternalIP", "InternalIP"],
+    "metrics_server_extra_args": {"--v": 2, "metric-resolution": "30s"},
+    "metrics_server_resources": {"requests": {"cpu": "lots", "memory": "200Mi"}},
+    "metrics_server_tolerations": [{"key": "dedicated", "operatr": "Exists"}],
+}
+
+# (variable, text the message must hold)
+MISTAKES = [
+    ("metrics_server_replicas", "metrics_server_replicas must be at least 1."),
+    ("metrics_server_namespace", "metrics_server_namespace Kube_System is not a namespace name"),
+    ("metrics_server_metric_resolution", "metrics_server_metric_resolution 5s is not a duration of at least 10s"),
+    ("metrics_server_kubelet_preferred_address_types", "metrics_server_kubelet_preferred_address_types must list, without repeats"),
+    ("metrics_server_extra_args (dashes)", "metrics_server_extra_args keys are flag names without the leading dashes (e.g. v, not --v): fix --v."),
+    ("metrics_server_extra_args (role's flag)", "metrics_server_extra_args sets metric-resolution, which this role sets itself"),
+    ("metrics_server_resources", "metrics_server_resources must be {requests: {...}, limits: {...}}"),
+    ("metrics_server_tolerations", "metrics_server_tolerations must be Kubernetes tolerations"),
+]
+
+
+def _run(tmp_path, variables, *extra):
+    playbook = tmp_path / "metrics-server.yml"
+    playbook.write_text(PLAYBOOK)
+    varfile = tmp_path / "vars.json"
+    varfile.write_text(json.dumps(variables))
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
+        "ANSIBLE_CACHE_PLUGIN": "memory",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "PATH": "%s%s%s" % (ANSIBLE_PLAYBOOK.parent, os.pathsep, env.get("PATH", "")),
+    })
+    env.pop("K8S_AUTH_KUBECONFIG", None)
+    env.pop("KUBECONFIG", None)
+    result = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(playbook), "-e", "@%s" % varfile, *extra],
+        cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def bad_run(tmp_path_factory):
+    return _run(tmp_path_factory.mktemp("bad"), BAD)
+
+
+def test_bad_settings_fail_in_the_first_check(bad_run):
+    code, output = bad_run
+    assert code != 0, output
+    assert output.count("fatal: [") == 1, output
+    assert "TASK [kubelift.cluster.metrics_server : Metrics Server settings are consistent]" in output, output
+    assert "Kubernetes API answers" not in output, output
+
+
+@pytest.mark.parametrize(("variable", "text"), MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_bad_settings_are_named_with_their_fix(bad_run, variable, text):
+    _code, output = bad_run
+    assert text in output, "%s is not reported:\n%s" % (variable, output)
+
+
+@pytest.mark.parametrize("extra", [(), ("--check",)], ids=["run", "check-mode"])
+def test_good_settings_reach_for_the_api(tmp_path, extra):
+    code, output = _run(tmp_path, {"metrics_server_kubeconfig": str(tmp_path / "missing-kubeconfig")}, *extra)
+    assert code != 0, output
+    assert "TASK [kubelift.cluster.metrics_server : Kubernetes API was reached]" in output, output
+    assert "the Kubernetes API could not be reached with kubeconfig" in output, output
+    assert "Set metrics_server_kubeconfig to an admin kubeconfig" in output, output
