@@ -12,6 +12,8 @@ export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
 
 SCENARIOS ?= node cluster apps
+# Kubernetes release of the lab (`make lab LAB_K8S=1.35.4`): built from the Go module proxy, then cached.
+LAB_K8S ?= 1.36.3
 COLLECTION_LINK := .collections/ansible_collections/kubelift/cluster
 
 .PHONY: help venv collection lint yamllint ansible-lint build unit integration molecule test lab lab-down bench bundle clean
@@ -70,8 +72,8 @@ $(LAB_INVENTORY):
 lab: collection $(LAB_INVENTORY) ## build the local lab cluster (state in .lab/)
 	hack/install-deps.sh
 	hack/dockerd.sh start
-	hack/build-lab-bundle.sh >/dev/null
-	ansible-playbook -i $(LAB_INVENTORY) playbooks/lab.yml -e lab_state=up
+	K8S_VERSION=$(LAB_K8S) hack/build-lab-bundle.sh >/dev/null
+	ansible-playbook -i $(LAB_INVENTORY) playbooks/lab.yml -e lab_state=up -e lab_kubernetes_version=$(LAB_K8S)
 
 lab-down: collection $(LAB_INVENTORY) ## remove everything `make lab` created
 	ansible-playbook -i $(LAB_INVENTORY) playbooks/lab.yml -e lab_state=down

@@ -32,7 +32,12 @@ mkdir -p "$work" "$out/bin"
 cd "$work"
 
 echo ">> kubernetes $K8S_VERSION: fetching k8s.io/kubernetes from the Go module proxy"
-info=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION")
+if ! info=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" 2>&1); then
+  served=$(go list -m -versions k8s.io/kubernetes 2>/dev/null | tr ' ' '\n' | grep -E '^v1\.(3[4-9])\.[0-9]+$' | tr '\n' ' ')
+  echo "Kubernetes v$K8S_VERSION cannot be had from the Go module proxy: $(jq -r '.Error // empty' <<<"$info" 2>/dev/null || echo "$info")" >&2
+  echo "Fix: set K8S_VERSION (lab_kubernetes_version) to a release the proxy serves: ${served:-none listed}" >&2
+  exit 1
+fi
 src=$(jq -r .Dir <<<"$info")
 commit=$(jq -r '.Origin.Hash // empty' <<<"$info")
 # kubernetes publishes each staging module at v0.<minor>.<patch> for release v1.<minor>.<patch>.
@@ -75,7 +80,7 @@ gcc -Os -static -DVERSION="v$K8S_VERSION" -o "$out/bin/pause" "$src/build/pause/
 strip "$out/bin/pause" || true
 
 "$out/bin/kubeadm" version -o short
-"$out/bin/kubectl" version --client | head -1
+echo "kubectl $("$out/bin/kubectl" version --client -o json | jq -r .clientVersion.gitVersion)"
 [[ "$("$out/bin/kubeadm" version -o short)" == "v$K8S_VERSION" ]] || { echo "version stamp missing" >&2; exit 1; }
 cd /
 rm -rf "$work"

@@ -3,7 +3,8 @@
 """Where Kubernetes packages, binaries and images come from, and what an offline bundle holds.
 
 Plain functions without I/O: the filters in plugins/filter/artifacts.py and playbooks/bundle.yml call them,
-tests/unit/test_artifacts.py checks them (against a real kubeadm where one is at hand).
+tests/unit/test_artifacts.py checks them against recorded kubeadm output,
+tests/integration/test_artifacts_real.py against the lab's real kubeadm.
 
 Image names follow kubeadm's own derivation (cmd/kubeadm/app/images/images.go upstream):
 
@@ -35,15 +36,19 @@ DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io"
 # newest step at or below it. Patches between two observed steps may already carry a newer tag that is
 # not recorded here -- playbooks/bundle.yml therefore asks the downloaded kubeadm itself and only warns
 # when this table disagrees.
-#   1.20  v1.20.2 binary of the lab (hack/build-kubernetes.sh), compared in tests/unit/test_artifacts.py
+#   1.20  v1.20.2: the former lab binary, its output recorded on 2026-11-30 in tests/unit/test_artifacts.py
+#         (the binary is no longer built)
 #   1.31  v1.31.0: coredns v1.11.1, etcd 3.5.15-0; v1.31.1: coredns v1.11.3 (kubernetes#126796);
 #         v1.31.14: etcd 3.5.24-0
 #   1.32  v1.32.0-v1.32.6: etcd 3.5.16-0; v1.32.13: etcd 3.5.24-0
 #   1.33  v1.33.0 and v1.33.5: coredns v1.12.0, etcd 3.5.21-0
 #   1.34  v1.34.0: etcd 3.6.4-0; v1.34.3: etcd 3.6.5-0
-#   1.35  v1.35.0 and v1.35.5: coredns v1.13.1, etcd 3.6.6-0
-#   1.36  v1.36.2, v1.36.4, v1.36.5: coredns v1.14.2, pause 3.10.2, etcd 3.6.8-0
+#   1.35  v1.35.0, v1.35.4 and v1.35.5: coredns v1.13.1, etcd 3.6.6-0
+#   1.36  v1.36.2, v1.36.3, v1.36.4, v1.36.5: coredns v1.14.2, pause 3.10.2, etcd 3.6.8-0
 #   1.37  v1.37.0 and v1.37.1: coredns v1.14.6, etcd 3.7.0-0
+# v1.36.3 (the lab's release) and v1.35.4 are kubeadm binaries of the lab (hack/build-kubernetes.sh): their
+# output, recorded on 2026-12-07, is in tests/unit/test_artifacts.py, and
+# tests/integration/test_artifacts_real.py compares the binaries themselves (after `make bundle`).
 _KUBEADM_TAGS = {
     "1.20": [(0, {"pause": "3.2", "etcd": "3.4.13-0", "coredns": "1.7.0"})],
     "1.31": [(0, {"pause": "3.10", "etcd": "3.5.15-0", "coredns": "v1.11.1"}),
@@ -59,8 +64,8 @@ _KUBEADM_TAGS = {
     "1.37": [(0, {"pause": "3.10.2", "etcd": "3.7.0-0", "coredns": "v1.14.6"})],
 }
 
-# Order of `kubeadm config images list`: 1.20 prints pause, etcd, then CoreDNS (the lab's v1.20.2); 1.31 and
-# later print CoreDNS right after kube-proxy, then pause and etcd (v1.31.0, v1.33.x, v1.36.x, v1.37.1 output).
+# Order of `kubeadm config images list`: 1.20 prints pause, etcd, then CoreDNS (recorded from the retired
+# v1.20.2 lab); 1.31 and later print CoreDNS right after kube-proxy, then pause and etcd (v1.31.0, v1.33.x, v1.36.x, v1.37.1 output).
 _CONTROL_PLANE = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy")
 _ORDER_OLD = _CONTROL_PLANE + ("pause", "etcd", "coredns")
 _ORDER_NEW = _CONTROL_PLANE + ("coredns", "pause", "etcd")

@@ -62,7 +62,7 @@ def test_kubeadm_ran_its_preflight_checks(host):
 
 def test_crictl_talks_to_containerd(host):
     out = host.check_output("crictl --version")
-    assert out.strip().startswith("crictl version v1.36"), out
+    assert out.strip() == "crictl version v1.36.0", out
     info = json.loads(host.check_output("crictl info"))
     assert info["status"]["conditions"][0]["status"] is True
 
