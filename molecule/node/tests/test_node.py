@@ -37,7 +37,7 @@ def test_config_toml_values(host):
     text = config.content_string
     assert "version = 2" in text
     assert "SystemdCgroup = true" in text
-    assert 'sandbox_image = "registry.k8s.io/pause:3.2"' in text
+    assert 'sandbox_image = "registry.k8s.io/pause:3.10.2"' in text
     assert 'config_path = "/etc/containerd/certs.d"' in text
     assert "restrict_oom_score_adj = true" in text
     assert 'bin_dir = "/usr/lib/cni"' in text
@@ -46,7 +46,7 @@ def test_config_toml_values(host):
 def test_running_containerd_uses_the_settings(host):
     # `containerd config dump` prints the configuration containerd merged from config.toml and its defaults.
     dump = host.check_output("containerd config dump")
-    assert 'sandbox_image = "registry.k8s.io/pause:3.2"' in dump
+    assert 'sandbox_image = "registry.k8s.io/pause:3.10.2"' in dump
     assert "SystemdCgroup = true" in dump
     assert "restrict_oom_score_adj = true" in dump
     assert 'config_path = "/etc/containerd/certs.d"' in dump
