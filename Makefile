@@ -82,7 +82,8 @@ lab-down: collection $(LAB_INVENTORY) ## remove everything `make lab` created
 bench: collection ## print provisioning figures against the lab
 	hack/install-deps.sh
 	hack/dockerd.sh start
-	$(MAKE) --no-print-directory bundle
+	@started=$$(date +%s); $(MAKE) --no-print-directory bundle; \
+	  echo "bench: lab bundle (build or cache check) took $$(( $$(date +%s) - started )) s, apart from the figures below"
 	bench/provision
 
 clean: ## remove local build state (not the cache)

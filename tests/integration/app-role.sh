@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# The app role against a real (node-less) Kubernetes 1.20 control plane (hack/api-only.sh):
-#   1. deploy three apps (replicas 0, so their rollouts complete without nodes): rc 0, PDB policy/v1beta1 chosen;
+# The app role against a real (node-less) Kubernetes control plane of K8S_VERSION (default 1.36.3, the lab's
+# release; hack/api-only.sh):
+#   1. deploy three apps (replicas 0, so their rollouts complete without nodes): rc 0, the PDB as policy/v1 and
+#      HPA API autoscaling/v2 chosen from what the API server serves (policy/v1beta1 is gone since 1.25); then an
+#      autoscaled app's manifests (HPA autoscaling/v2, PDB policy/v1) rendered for the served APIs pass a
+#      server-side dry run;
 #   2. again, at -vvv: nothing changes, and the secret value appears nowhere in the output;
 #   3. check mode with a changed config: rc 0, nothing created;
 #   4. a changed config with 1 replica (whose pod can never be scheduled): the rollout fails, the role rolls the
@@ -17,13 +21,16 @@ export API_ONLY_PORT=${API_ONLY_PORT:-26543}
 export API_ONLY_ETCD_PORT=${API_ONLY_ETCD_PORT:-24890}
 API_DIR=/tmp/$API_ONLY_NAME  # hack/api-only.sh keeps its state and kubeconfig there
 KUBELIFT_CACHE=${KUBELIFT_CACHE:-/var/cache/kubelift}
-kubectl="$KUBELIFT_CACHE/kubernetes-${K8S_VERSION:-1.20.2}/bin/kubectl --kubeconfig $API_DIR/kubeconfig"
+export K8S_VERSION=${K8S_VERSION:-1.36.3}
+kubectl="$KUBELIFT_CACHE/kubernetes-${K8S_VERSION#v}/bin/kubectl --kubeconfig $API_DIR/kubeconfig"
 work=$(mktemp -d)
 secret=kubelift-it-$RANDOM$RANDOM-secret
 
-# KEEP=1 leaves the cluster and the logs (in $work) for a look afterwards.
-trap '[[ -n "${KEEP:-}" ]] && echo "kept $API_DIR and $work" || { "$root/hack/api-only.sh" stop; rm -rf "$work"; }' EXIT
+# KEEP=1 leaves the cluster and the logs (in $work) for a look afterwards. The trap is set once the start
+# succeeded: a refused start (an API server of this name runs already) must not stop someone else's.
+trap 'rm -rf "$work"' EXIT
 "$root/hack/api-only.sh" start >/dev/null
+trap '[[ -n "${KEEP:-}" ]] && echo "kept $API_DIR and $work" || { "$root/hack/api-only.sh" stop; rm -rf "$work"; }' EXIT
 cd "$root"
 export ANSIBLE_CONFIG="$root/ansible.cfg" ANSIBLE_COLLECTIONS_PATH="$root/.collections" ANSIBLE_FORCE_COLOR=0
 
@@ -93,10 +100,31 @@ echo ">> 1. deploy"
 [[ $(run "$work/1.log" "$work/v1.yml") == 0 ]] || { tail -40 "$work/1.log"; fail "first deploy failed"; }
 $kubectl -n shop get deploy shop blog blog-php >/dev/null
 $kubectl -n api get deploy api >/dev/null
-$kubectl -n shop get poddisruptionbudgets.v1beta1.policy shop >/dev/null
+$kubectl -n shop get poddisruptionbudgets.v1.policy shop >/dev/null
+grep -q "(HPA autoscaling/v2, PDB policy/v1)" "$work/1.log" || fail "the role did not choose autoscaling/v2 and policy/v1"
 [[ $($kubectl get ns shop -o jsonpath='{.metadata.labels.pod-security\.kubernetes\.io/enforce}') == restricted ]] || fail "namespace labels"
 first=$(checksum)
 echo "ok   $(recap "$work/1.log")"
+# An autoscaled app as the role renders it for the APIs this server serves, accepted by a server-side dry run.
+$kubectl api-versions >"$work/api-versions"
+PYTHONPATH="$root/.collections" "${PYTHON:-python3}" - "$work/api-versions" >"$work/scaled.json" <<'EOF'
+import json, sys
+from ansible_collections.kubelift.cluster.plugins.module_utils import app_manifests as am
+served = open(sys.argv[1]).read().split()
+spec = {"name": "scaled", "namespace": "shop", "pattern": "php-nginx", "image": "registry.example.cn/shop/php:8.2-fpm",
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+        "nginx": {"resources": {"requests": {"cpu": "50m", "memory": "32Mi"}}},
+        "php": {"pool_dir": "/etc/php/8.2/fpm/pool.d"}, "ingress": {"host": "scaled.example.com"},
+        "autoscaling": {"min_replicas": 2, "max_replicas": 4, "memory_utilization": 80}}
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": am.render_app(spec, served)}))
+EOF
+kinds=$($kubectl apply --dry-run=server -o jsonpath='{range .items[*]}{.apiVersion}/{.kind} {end}' -f "$work/scaled.json") \
+  || fail "the autoscaled app's manifests were refused"
+for wanted in autoscaling/v2/HorizontalPodAutoscaler policy/v1/PodDisruptionBudget; do
+  [[ " $kinds" == *" $wanted "* ]] || fail "no $wanted in the dry run: $kinds"
+done
+if $kubectl -n shop get hpa scaled >/dev/null 2>&1; then fail "the dry run stored the HPA"; fi
+echo "ok   server-side dry run: $kinds"
 
 echo ">> 2. again: idempotent, secret never logged (-vvv)"
 [[ $(run "$work/2.log" "$work/v1.yml" -vvv) == 0 ]] || { tail -40 "$work/2.log"; fail "second deploy failed"; }

@@ -3,11 +3,13 @@
 Each script exits non-zero when one of its own checks fails and prints what it checked:
 - tests/integration/app-runtime.sh: the nginx and php-fpm configuration the app manifests generate, run with
   Debian's nginx and php-fpm the way the pods run them (needs the kubelift/debian:bookworm base image);
-- tests/integration/app-role.sh: the app role against a node-less Kubernetes v1.20.2 control plane (deploy,
-  idempotence, secrets kept out of -vvv output, check mode, failed rollout rolled back, config pruning);
+- tests/integration/app-role.sh: the app role against a node-less Kubernetes control plane of the lab's release
+  (K8S_VERSION, default 1.36.3: hack/api-only.sh) (deploy with PDB policy/v1 and HPA autoscaling/v2, idempotence,
+  secrets kept out of -vvv output, check mode, failed rollout rolled back, config pruning);
 - hack/check-addons-api.sh: every add-on role against such a control plane, as a dry run and in three variants
   (check mode, converge, and a second converge that changes nothing; the switch to Traefik).
-They need a Docker engine, the Kubernetes build and the lab bundle (`make bundle`).
+They need a Docker engine, the Kubernetes build (hack/build-kubernetes.sh) and the lab bundle (`make bundle`, for
+the etcd image registry.k8s.io/etcd:3.6.8-0 that hack/api-only.sh runs).
 """
 
 import os

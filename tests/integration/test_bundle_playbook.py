@@ -1,8 +1,8 @@
 """playbooks/bundle.yml end to end, offline: release binaries from an HTTP server and images from a registry,
 both started here on 127.0.0.1 and stopped again.
 
-* The "download site" serves the lab's real v1.20.2 kubeadm/kubelet/kubectl (hack/build-kubernetes.sh) in
-  dl.k8s.io's layout, with .sha256 files computed here.
+* The "download site" serves the lab's real kubeadm/kubelet/kubectl of K8S_VERSION (default 1.36.3,
+  built from Go modules by hack/build-kubernetes.sh) in dl.k8s.io's layout, with .sha256 files computed here.
 * The "mirror" is Debian's docker-registry holding two of the lab bundle's images (hack/build-lab-bundle.sh)
   pushed with skopeo, plus one of them again under another name as an add-on image.
 
@@ -29,11 +29,20 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.kubelift.cluster.plugins.module_utils.artifacts import image_component, kubeadm_images
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("KUBELIFT_CACHE", "/var/cache/kubelift"))
-LAB_BIN = CACHE / "kubernetes-1.20.2" / "bin"
-LAB_BUNDLE = CACHE / "bundles" / "kubernetes-1.20.2-amd64"
+VERSION = os.environ.get("K8S_VERSION", "1.36.3")
+LAB_BIN = CACHE / ("kubernetes-%s" % VERSION) / "bin"
+LAB_BUNDLE = CACHE / "bundles" / ("kubernetes-%s-amd64" % VERSION)
 BINARIES = ("kubeadm", "kubelet", "kubectl")
+# kubeadm's images for the release as the collection's table predicts them; the `lab` fixture checks that the
+# real kubeadm lists exactly these (for 1.36.3: coredns/coredns:v1.14.2, pause:3.10.2, etcd:3.6.8-0).
+KUBEADM_IMAGES = kubeadm_images(VERSION)
+SCHEDULER = next(image for image in KUBEADM_IMAGES if image_component(image) == "kube-scheduler")
+PAUSE = next(image for image in KUBEADM_IMAGES if image_component(image) == "pause")
+PAUSE_TAG = PAUSE.rsplit(":", 1)[1]
 EXCLUDED = ["kube-apiserver", "kube-controller-manager", "kube-proxy", "etcd", "coredns"]
 
 pytestmark = pytest.mark.skipif(
@@ -89,7 +98,16 @@ def lab():
     if missing or not manifest.is_file():
         pytest.fail("the lab's Kubernetes build and bundle are missing (%s): run `make bundle` "
                     "(hack/build-lab-bundle.sh) first" % ", ".join(missing + ([] if manifest.is_file() else [str(manifest)])))
-    return json.loads(manifest.read_text())
+    listed = subprocess.run([str(LAB_BIN / "kubeadm"), "config", "images", "list", "--kubernetes-version",
+                             "v" + VERSION, "--image-repository", "registry.k8s.io"],
+                            capture_output=True, text=True, check=True, timeout=60).stdout.split()
+    assert listed == KUBEADM_IMAGES, (
+        "kubeadm %s lists %s, plugins/module_utils/artifacts.py predicts %s" % (VERSION, listed, KUBEADM_IMAGES))
+    bundle = json.loads(manifest.read_text())
+    assert bundle["kubernetes_version"] == VERSION, manifest
+    missing_images = [image for image in (SCHEDULER, PAUSE) if image not in {i["name"] for i in bundle["images"]}]
+    assert not missing_images, "%s lacks %s" % (manifest, missing_images)
+    return bundle
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +126,9 @@ def registry(tmp_path_factory, lab):
         host = "127.0.0.1:%d" % port
         files = {i["name"]: i["file"] for i in lab["images"]}
         for archive, target in [
-            (files["registry.k8s.io/kube-scheduler:v1.20.2"], "mirror/kube-scheduler:v1.20.2"),
-            (files["registry.k8s.io/pause:3.2"], "mirror/pause:3.2"),
-            (files["registry.k8s.io/pause:3.2"], "addons/demo:1.0"),
+            (files[SCHEDULER], "mirror/kube-scheduler:v%s" % VERSION),
+            (files[PAUSE], "mirror/pause:%s" % PAUSE_TAG),
+            (files[PAUSE], "addons/demo:1.0"),
         ]:
             subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false",
                             "docker-archive:%s" % (LAB_BUNDLE / archive), "docker://%s/%s" % (host, target)],
@@ -122,9 +140,9 @@ def registry(tmp_path_factory, lab):
 
 @pytest.fixture(scope="module")
 def download_site(tmp_path_factory, lab):
-    """python -m http.server on 127.0.0.1 serving release/v1.20.2/bin/linux/amd64/<binary>[.sha256]."""
+    """python -m http.server on 127.0.0.1 serving release/v<version>/bin/linux/amd64/<binary>[.sha256]."""
     www = tmp_path_factory.mktemp("www")
-    folder = www / "release" / "v1.20.2" / "bin" / "linux" / "amd64"
+    folder = www / "release" / ("v" + VERSION) / "bin" / "linux" / "amd64"
     folder.mkdir(parents=True)
     for name in BINARIES:
         (folder / name).symlink_to(LAB_BIN / name)
@@ -151,9 +169,11 @@ def run_playbook(tmp_path_factory):
     (inventory / "group_vars" / "all").mkdir(parents=True)
     (inventory / "hosts.yml").write_text("---\nall:\n  children:\n    kube_control_plane:\n      hosts:\n"
                                          "        cp1:\n          ansible_host: 192.0.2.11\n")
+    # A supported release needs no kubelift_lab_mode (which only means node containers on a cgroup v1 host,
+    # nothing a bundle build involves): the bundle is made exactly as for a user's inventory.
     (inventory / "group_vars" / "all" / "kubelift.yml").write_text(
-        "---\nkubelift_kubernetes_version: \"1.20.2\"\nkubelift_lab_mode: true\n"
-        "kubelift_image_repository: registry.k8s.io\nkubelift_artifact_source: bundle\n")
+        "---\nkubelift_kubernetes_version: \"%s\"\n"
+        "kubelift_image_repository: registry.k8s.io\nkubelift_artifact_source: bundle\n" % VERSION)
     bin_dir = Path(sys.executable).parent
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(collections),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
@@ -198,10 +218,12 @@ def test_bundle_playbook_builds_verifies_pushes_and_is_idempotent(tmp_path, regi
     bundle = tmp_path / "bundle"
     first = run_playbook(_vars(bundle, registry, download_site))
     assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-3000:]
+    # The downloaded kubeadm and the collection's image table agree (no drift reported).
+    assert "predicts otherwise" not in first.stdout and "kubeadm does not list it" not in first.stdout, first.stdout
 
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["format"] == 1
-    assert manifest["kubernetes_version"] == "1.20.2"
+    assert manifest["kubernetes_version"] == VERSION
     assert manifest["arch"] == "amd64"
     assert manifest["image_repository"] == "registry.k8s.io"
     for name in BINARIES:
@@ -211,8 +233,8 @@ def test_bundle_playbook_builds_verifies_pushes_and_is_idempotent(tmp_path, regi
         assert os.access(bundle / entry["file"], os.X_OK)
     # kubeadm's images minus the excluded ones, in kubeadm's order, then the add-on image.
     assert [i["name"] for i in manifest["images"]] == [
-        "registry.k8s.io/kube-scheduler:v1.20.2",
-        "registry.k8s.io/pause:3.2",
+        SCHEDULER,
+        PAUSE,
         registry + "/addons/demo:1.0",
     ]
     for image in manifest["images"]:
@@ -223,7 +245,8 @@ def test_bundle_playbook_builds_verifies_pushes_and_is_idempotent(tmp_path, regi
         assert stored[0]["RepoTags"] == [image["name"]], image
     assert not list((bundle / "images").glob("*.partial"))
 
-    for repo, tag in [("harbor/kube-scheduler", "v1.20.2"), ("harbor/pause", "3.2"), ("harbor/addons/demo", "1.0")]:
+    for repo, tag in [("harbor/kube-scheduler", "v" + VERSION), ("harbor/pause", PAUSE_TAG),
+                      ("harbor/addons/demo", "1.0")]:
         assert tag in _get_json("http://%s/v2/%s/tags/list" % (registry, repo))["tags"], repo
 
     second = run_playbook(_vars(bundle, registry, download_site))
