@@ -45,19 +45,22 @@ def test_kubectl_reports_the_server_version():
 
 
 def test_kubeadm_ran_its_preflight_checks(host):
-    """kubeadm init ran every phase, preflight included (crictl is on the nodes); in the lab only the
-    SystemVerification check, which reports the host's cgroup v1, is downgraded to a warning."""
-    if host.backend.get_hostname() != CONTROL_PLANE:
-        pytest.skip("kubeadm init runs on the first control plane only")
-    log = host.file("/var/log/kubelift/kubeadm-init.log")
+    """kubeadm init (first control plane) and kubeadm join (the others) ran every phase, preflight included
+    (crictl is on the nodes); in the lab only the SystemVerification check, which reports the host's cgroup v1,
+    is downgraded to a warning."""
+    first = host.backend.get_hostname() == CONTROL_PLANE
+    log = host.file("/var/log/kubelift/kubeadm-init.log" if first else "/var/log/kubelift/kubeadm-join.log")
     assert log.exists and log.mode == 0o600
     text = log.content_string
     assert "[preflight] Running pre-flight checks" in text, text[:2000]
-    config = yaml.safe_load_all(host.file("/etc/kubernetes/kubeadm-config.yaml").content_string)
-    init = next(doc for doc in config if doc["kind"] == "InitConfiguration")
-    assert init["apiVersion"] == "kubeadm.k8s.io/v1beta4"
-    assert "skipPhases" not in init
-    assert init["nodeRegistration"].get("ignorePreflightErrors", []) == ["SystemVerification"]
+    if first:
+        config = yaml.safe_load_all(host.file("/etc/kubernetes/kubeadm-config.yaml").content_string)
+        init = next(doc for doc in config if doc["kind"] == "InitConfiguration")
+        assert init["apiVersion"] == "kubeadm.k8s.io/v1beta4"
+        assert "skipPhases" not in init
+        assert init["nodeRegistration"].get("ignorePreflightErrors", []) == ["SystemVerification"]
+    else:
+        assert "This node has joined the cluster" in text, text[-2000:]
 
 
 def test_crictl_talks_to_containerd(host):
