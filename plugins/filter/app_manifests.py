@@ -12,20 +12,25 @@ from ansible_collections.kubelift.cluster.plugins.module_utils.app_manifests imp
     changed_objects,
     render_apps,
     served_api_versions,
+    tls_files,
     validate_apps,
 )
 from ansible_collections.kubelift.cluster.plugins.module_utils.k8s_rollout import rollout_report, stale_config
 
 
-def app_manifests(apps, api_versions=None, defaults=None):
+def app_manifests(apps, api_versions=None, defaults=None, files=None):
     try:
-        return render_apps(apps, api_versions, defaults)
+        return render_apps(apps, api_versions, defaults, files)
     except ValueError as e:
         raise AnsibleFilterError("invalid app specs:\n%s" % e)
 
 
-def app_validate(apps, api_versions=None, defaults=None):
-    return validate_apps(apps, api_versions, defaults)
+def app_validate(apps, api_versions=None, defaults=None, files=None):
+    return validate_apps(apps, api_versions, defaults, files)
+
+
+def app_tls_files(apps, defaults=None):
+    return tls_files(apps, defaults)
 
 
 def app_stale_config(configmaps, secrets, replicasets, keep):
@@ -41,6 +46,7 @@ class FilterModule(object):
         return {
             "app_manifests": app_manifests,
             "app_validate": app_validate,
+            "app_tls_files": app_tls_files,
             "app_stale_config": app_stale_config,
             "app_changed_objects": changed_objects,
             "app_rollout_report": app_rollout_report,

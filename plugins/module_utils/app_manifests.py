@@ -171,6 +171,8 @@ APP_SCHEMA = {
         "paths": _field("list", ["/"], elements="str"),
         "path_type": _field("str", "Prefix", choices=("Prefix", "Exact", "ImplementationSpecific")),
         "tls_secret": _field("str", ""),
+        "tls_cert_file": _field("str", ""),
+        "tls_key_file": _field("str", ""),
         "annotations": _field("dict", {}),
     }),
     "http_route": _field("dict", None, fields={
@@ -725,7 +727,59 @@ def _check_placement(s, errors):
             errors.append("topology_spread_constraints[%d].maxSkew: must be an integer of at least 1" % index)
 
 
-def _check_exposure(s, api_versions, errors):
+# PEM blocks a TLS Secret's files must hold: a certificate (chain) and one private key.
+_PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
+_PEM_PRIVATE_KEY = re.compile(r"-----BEGIN ((?:RSA |EC )?PRIVATE KEY)-----[A-Za-z0-9+/=\s]+-----END \1-----")
+
+
+def tls_files(specs, defaults=None):
+    """Controller paths the specs name (``ingress.tls_cert_file``, ``ingress.tls_key_file``), sorted: the
+    files a caller reads and passes as ``files`` to validation and rendering."""
+    paths = set()
+    for spec in specs if isinstance(specs, list) else []:
+        s, _errors = normalize_app(spec, defaults)
+        ingress = s["ingress"] if s is not None else None
+        if isinstance(ingress, dict):
+            paths.update(path for path in (ingress["tls_cert_file"], ingress["tls_key_file"]) if path)
+    return sorted(paths)
+
+
+def _check_tls_files(ingress, files, errors):
+    """Both files or neither; with ``files`` (path -> content, None when unreadable) each must hold PEM."""
+    cert, key = ingress["tls_cert_file"], ingress["tls_key_file"]
+    if bool(cert) != bool(key):
+        errors.append("ingress.tls_cert_file, ingress.tls_key_file: give both (the certificate chain and its key) or neither")
+        return
+    if not cert or files is None:
+        return
+    for field, path, pattern, what in (("tls_cert_file", cert, _PEM_CERTIFICATE, "a PEM certificate"),
+                                       ("tls_key_file", key, _PEM_PRIVATE_KEY, "a PEM private key")):
+        content = files.get(path)
+        if content is None:
+            errors.append("ingress.%s: %s does not exist or cannot be read on the Ansible controller; give the path "
+                          "of %s file" % (field, path, what))
+        elif not pattern.search(content):
+            errors.append("ingress.%s: %s does not hold %s (-----BEGIN ...----- block)" % (field, path, what))
+
+
+def _tls_secret_name(s):
+    return s["ingress"]["tls_secret"] or "%s-tls" % s["name"]
+
+
+def _tls_secret(s, files):
+    """The kubernetes.io/tls Secret made from the controller files (mutable: a renewed certificate replaces
+    the data in place and the ingress controller reloads it)."""
+    ingress = s["ingress"]
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _meta(s, _tls_secret_name(s), "tls"),
+        "type": "kubernetes.io/tls",
+        "data": {"tls.crt": _b64(files[ingress["tls_cert_file"]]), "tls.key": _b64(files[ingress["tls_key_file"]])},
+    }
+
+
+def _check_exposure(s, api_versions, errors, files=None):
     port = _http_port(s)
     service = s["service"]
     if service["enabled"]:
@@ -747,6 +801,7 @@ def _check_exposure(s, api_versions, errors):
             _check_name(ingress["class_name"], "ingress.class_name", errors, 253, _DNS1123_SUBDOMAIN, "a DNS-1123 subdomain")
         if ingress["tls_secret"]:
             _check_name(ingress["tls_secret"], "ingress.tls_secret", errors, 253, _DNS1123_SUBDOMAIN, "a DNS-1123 subdomain")
+        _check_tls_files(ingress, files, errors)
         if not ingress["paths"]:
             errors.append("ingress.paths: needs at least one path such as '/'")
         for index, path in enumerate(ingress["paths"]):
@@ -839,9 +894,10 @@ def _container_resources(s):
     return result
 
 
-def validate_app(spec, api_versions=None, defaults=None, label=None):
+def validate_app(spec, api_versions=None, defaults=None, label=None, files=None):
     """Every problem of one app spec, as ``app '<name>': <field>: <problem>`` strings (empty: valid).
-    ``label`` names a spec without a usable name (validate_apps passes ``apps[<index>]``)."""
+    ``label`` names a spec without a usable name (validate_apps passes ``apps[<index>]``). ``files`` maps the
+    controller paths of tls_files() to their content (None: unreadable); without it the files are not checked."""
     s, problems = normalize_app(spec, defaults)
     label = _label(spec, label)
     if s is None:
@@ -946,7 +1002,7 @@ def validate_app(spec, api_versions=None, defaults=None, label=None):
     if rollout["progress_deadline_seconds"] <= rollout["min_ready_seconds"]:
         errors.append("rollout.progress_deadline_seconds: must be greater than min_ready_seconds (%d)" % rollout["min_ready_seconds"])
 
-    _check_exposure(s, api_versions, errors)
+    _check_exposure(s, api_versions, errors, files)
     _check_scaling(s, api_versions, errors)
     _check_placement(s, errors)
 
@@ -985,15 +1041,15 @@ def validate_app(spec, api_versions=None, defaults=None, label=None):
     return ["%s: %s" % (label, error) for error in errors]
 
 
-def validate_apps(specs, api_versions=None, defaults=None):
-    """Problems of a list of specs, including clashes between apps."""
+def validate_apps(specs, api_versions=None, defaults=None, files=None):
+    """Problems of a list of specs, including clashes between apps (``files``: see validate_app)."""
     if not isinstance(specs, list):
         return ["apps: must be a list of app specs, got %s" % _type_name(specs)]
     errors = []
     seen = {}
     levels = {}
     for index, spec in enumerate(specs):
-        problems = validate_app(spec, api_versions, defaults, label="apps[%d]" % index)
+        problems = validate_app(spec, api_versions, defaults, label="apps[%d]" % index, files=files)
         errors.extend(problems)
         if problems:
             continue
@@ -1588,10 +1644,10 @@ def _ingress(s):
     spec = {}
     if ingress["class_name"]:
         spec["ingressClassName"] = ingress["class_name"]
-    if ingress["tls_secret"]:
-        tls = {"secretName": ingress["tls_secret"]}
+    if ingress["tls_secret"] or ingress["tls_cert_file"]:
+        tls = {"secretName": _tls_secret_name(s)}
         if ingress["host"]:
-            tls = {"hosts": [ingress["host"]], "secretName": ingress["tls_secret"]}
+            tls = {"hosts": [ingress["host"]], "secretName": _tls_secret_name(s)}
         spec["tls"] = [tls]
     spec["rules"] = [rule]
     return {
@@ -1735,7 +1791,7 @@ def render_app(spec, api_versions=None, defaults=None):
     return _render(s, api_versions)["manifests"]
 
 
-def _render(s, api_versions):
+def _render(s, api_versions, files=None):
     config, secret = config_data(s)
     config_name, secret_name = _object_names(s, config, secret)
     checksum = _sha256({"configmap": config, "secret": secret})
@@ -1775,6 +1831,8 @@ def _render(s, api_versions):
     if s["network_policy"] is not None:
         manifests.append(_network_policy(s))
     if s["ingress"] is not None:
+        if s["ingress"]["tls_cert_file"]:
+            manifests.insert(0, _tls_secret(s, files or {}))
         manifests.append(_ingress(s))
     if s["http_route"] is not None:
         manifests.append(_http_route(s, api_versions))
@@ -1791,11 +1849,11 @@ def _render(s, api_versions):
     }
 
 
-def render_apps(specs, api_versions=None, defaults=None):
+def render_apps(specs, api_versions=None, defaults=None, files=None):
     """Render a list of specs. Returns ``{"namespaces": [...], "apps": [...], "manifests": [...]}`` where
     each app carries name, namespace, checksum, deployments, config_objects and its manifests, and
     ``manifests`` is everything in apply order (namespaces first). Raises ValueError when invalid."""
-    errors = validate_apps(specs, api_versions, defaults)
+    errors = validate_apps(specs, api_versions, defaults, files if files is not None else {})
     if errors:
         raise ValueError("\n".join(errors))
     namespaces = []
@@ -1806,7 +1864,7 @@ def render_apps(specs, api_versions=None, defaults=None):
         if s["create_namespace"] and _namespace(s) not in seen:
             seen.add(_namespace(s))
             namespaces.append(namespace_manifest(_namespace(s), s["pod_security"]))
-        apps.append(_render(s, api_versions))
+        apps.append(_render(s, api_versions, files))
     manifests = list(namespaces)
     for app in apps:
         manifests.extend(app["manifests"])

@@ -47,6 +47,14 @@ options:
         mirror, or C(security.run_as_user) for images built for another uid.
     type: dict
     default: {}
+  files:
+    description:
+      - Contents of the files on the Ansible controller that the specs name (C(ingress.tls_cert_file),
+        C(ingress.tls_key_file)), keyed by the path as written in the spec; a null value is a file that could not
+        be read. The C(kubelift.cluster.app) role reads them; a named file missing here is reported as a problem.
+      - Treated as secret (C(no_log)).
+    type: dict
+    default: {}
   validate_only:
     description:
       - Only validate; return the per-app summary without manifests (and so without Secret data). Use it
@@ -195,6 +203,7 @@ def main():
             apps=dict(type="list", elements="dict", required=True),
             api_versions=dict(type="list", elements="str"),
             defaults=dict(type="dict", default={}),
+            files=dict(type="dict", default={}, no_log=True),
             validate_only=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
@@ -206,13 +215,14 @@ def main():
         module.no_log_values.update(secret_values(apps))
     api_versions = module.params["api_versions"]
     defaults = module.params["defaults"]
-    errors = validate_apps(apps, api_versions, defaults)
+    files = module.params["files"]
+    errors = validate_apps(apps, api_versions, defaults, files)
     if errors:
         module.fail_json(
             msg="%d problem(s) in the app specs; fix these fields:\n%s" % (len(errors), "\n".join(errors)),
             errors=errors,
         )
-    rendered = render_apps(apps, api_versions, defaults)
+    rendered = render_apps(apps, api_versions, defaults, files)
     result = dict(changed=False, checksums=_checksums(rendered["apps"]))
     if module.params["validate_only"]:
         result["apps"] = [{key: value for key, value in app.items() if key != "manifests"} for app in rendered["apps"]]

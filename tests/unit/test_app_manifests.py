@@ -811,3 +811,48 @@ def test_changed_objects_pairs_definitions_and_results():
     one = {"changed": True, "result": {"kind": "ConfigMap"}, "method": "apply"}
     assert am.changed_objects(definitions[:1], one) == [{"kind": "ConfigMap", "name": "a"}]
     assert am.changed_objects(definitions, {"skipped": True}) == []
+
+
+_CERT = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n"
+_KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkP\n-----END EC PRIVATE KEY-----\n"
+
+
+def _tls_app(**ingress):
+    base = {"host": "web.example.com", "tls_cert_file": "certs/web.crt", "tls_key_file": "certs/web.key"}
+    base.update(ingress)
+    return {"name": "web", "pattern": "container", "image": "nginx:1", "port": 8080, "ingress": base}
+
+
+def test_tls_files_lists_each_path_once():
+    apps = [_tls_app(), dict(_tls_app(), name="other"), {"name": "plain", "pattern": "container", "image": "a:1"}]
+    assert am.tls_files(apps) == ["certs/web.crt", "certs/web.key"]
+    assert am.tls_files("not a list") == []
+
+
+def test_tls_secret_is_made_from_the_files():
+    files = {"certs/web.crt": _CERT, "certs/web.key": _KEY}
+    manifests = am.render_apps([_tls_app()], files=files)["manifests"]
+    secret = next(m for m in manifests if m["kind"] == "Secret")
+    assert secret["type"] == "kubernetes.io/tls" and secret["metadata"]["name"] == "web-tls"
+    assert "immutable" not in secret
+    assert secret["metadata"]["labels"]["app.kubernetes.io/component"] == "tls"
+    assert base64.b64decode(secret["data"]["tls.key"]).decode() == _KEY
+    ingress = next(m for m in manifests if m["kind"] == "Ingress")
+    assert ingress["spec"]["tls"] == [{"hosts": ["web.example.com"], "secretName": "web-tls"}]
+    named = am.render_apps([_tls_app(tls_secret="wildcard")], files=files)["manifests"]
+    assert {m["metadata"]["name"] for m in named if m["kind"] == "Secret"} == {"wildcard"}
+
+
+def test_tls_file_problems_name_the_field_and_the_fix():
+    errors = am.validate_apps([_tls_app()], files={"certs/web.crt": "not pem", "certs/web.key": None})
+    assert errors == [
+        "app 'web': ingress.tls_cert_file: certs/web.crt does not hold a PEM certificate (-----BEGIN ...----- block)",
+        "app 'web': ingress.tls_key_file: certs/web.key does not exist or cannot be read on the Ansible controller;"
+        " give the path of a PEM private key file",
+    ]
+    assert am.validate_apps([_tls_app(tls_key_file="")], files={}) == [
+        "app 'web': ingress.tls_cert_file, ingress.tls_key_file: give both (the certificate chain and its key) or neither"]
+    # Without files (pure spec validation) the paths are not checked; rendering needs them.
+    assert am.validate_apps([_tls_app()]) == []
+    with pytest.raises(ValueError, match="does not exist"):
+        am.render_apps([_tls_app()])
