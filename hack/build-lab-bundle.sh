@@ -3,8 +3,9 @@
 # module proxy and Debian's archive, nothing pulled from a container registry:
 #   bin/{kubeadm,kubelet,kubectl} (hack/build-kubernetes.sh), bin/crictl (hack/build-go-component.sh)
 #   images: every image `kubeadm config images list` names (tags read from kubeadm's constants.go; etcd and
-#   CoreDNS built from their modules), flannel, the flannel CNI plugin, metrics-server, and the lab's own
-#   images from Debian packages (docker.io/kubelift/*:lab)
+#   CoreDNS built from their modules), flannel, the flannel CNI plugin, metrics-server, the observability and
+#   ingress add-ons (hack/build-addon-components.sh: Prometheus, kube-state-metrics, Traefik, VictoriaLogs, the
+#   OpenTelemetry Collector), and the lab's own images from Debian packages (docker.io/kubelift/*:lab)
 #   manifest.json with every file's sha256
 # Output: $KUBELIFT_CACHE/bundles/kubernetes-<version>-<arch>/ (printed on the last line; progress on stderr).
 # Cached: rebuilt only when these scripts, a build they use or the base image change. Needs a Docker engine.
@@ -23,6 +24,16 @@ METRICS_SERVER_VERSION=0.8.0
 # so a tag of its own: the lab sets flannel_cni_plugin_image to it.
 CNI_PLUGINS_VERSION=0.9.1
 CNI_PLUGIN_IMAGE=ghcr.io/flannel-io/flannel-cni-plugin:v$CNI_PLUGINS_VERSION-kubelift-lab
+# Observability and ingress add-ons, in step with roles/monitoring, roles/logging and roles/traefik defaults.
+# Prometheus 3.x is the Go module v0.3<minor>.<patch>.
+PROMETHEUS_VERSION=3.16.0
+KSM_VERSION=2.20.0
+TRAEFIK_VERSION=3.6.12
+VICTORIALOGS_VERSION=1.52.2
+# The log agent: our own OpenTelemetry Collector build (hack/images/otelcol) from the contrib release below, with
+# only the components the logging role configures; its tag says so.
+OTELCOL_VERSION=0.165.1
+OTELCOL_IMAGE=docker.io/otel/opentelemetry-collector-k8s:$OTELCOL_VERSION-kubelift-lab
 export DOCKER_BUILDKIT=0
 command -v go >/dev/null || export PATH=$PATH:/usr/local/go/bin
 export GOMODCACHE=${GOMODCACHE:-$KUBELIFT_CACHE/go/mod}
@@ -76,12 +87,19 @@ cni=$(component -m "github.com/containernetworking/plugins@v$CNI_PLUGINS_VERSION
 ms=$(component -m "sigs.k8s.io/metrics-server@v$METRICS_SERVER_VERSION" -X 'k8s.io/client-go/pkg/version.gitVersion=v{version}' \
   -X 'k8s.io/client-go/pkg/version.gitCommit={commit}' -X 'k8s.io/client-go/pkg/version.buildDate={date}' \
   metrics-server "$METRICS_SERVER_VERSION" metrics-server=sigs.k8s.io/metrics-server/cmd/metrics-server)
+declare -A addon
+while IFS='=' read -r key dir; do addon[$key]=$dir; done < <(
+  PROMETHEUS_VERSION=$PROMETHEUS_VERSION KSM_VERSION=$KSM_VERSION \
+  TRAEFIK_VERSION=$TRAEFIK_VERSION VICTORIALOGS_VERSION=$VICTORIALOGS_VERSION OTELCOL_VERSION=$OTELCOL_VERSION \
+  "$here/build-addon-components.sh")
+[[ ${#addon[@]} -eq 5 ]] || { echo "hack/build-addon-components.sh did not build every add-on" >&2; exit 1; }
 echo "note: the flannel CNI plugin image is $CNI_PLUGIN_IMAGE (containernetworking/plugins v$CNI_PLUGINS_VERSION)," \
   "not upstream's flannel-cni-plugin: set flannel_cni_plugin_image to it" >&2
 
-stamp=$( (cat "$0" "$here/build-go-component.sh" | sha256sum; cat "$KUBELIFT_CACHE/kubernetes-$K8S_VERSION/.complete"
+stamp=$( (cat "$0" "$here/build-go-component.sh" "$here/build-addon-components.sh" | sha256sum; cat "$KUBELIFT_CACHE/kubernetes-$K8S_VERSION/.complete"
           ls -l --time-style=+%s "$src"; cat "$etcd/.complete" "$coredns/.complete" "$crictl/.complete" \
-          "$flannel/.complete" "$cni/.complete" "$ms/.complete"; echo "$REPO $ETCD_TAG $DNS_TAG $PAUSE_TAG"
+          "$flannel/.complete" "$cni/.complete" "$ms/.complete"; for d in "${addon[@]}"; do cat "$d/.complete"; done
+          echo "$REPO $ETCD_TAG $DNS_TAG $PAUSE_TAG"
           docker image inspect -f '{{ .Id }}' kubelift/debian:bookworm) | sha256sum | cut -c1-16)
 if [[ -f "$bundle/manifest.json" && "$(cat "$bundle/.stamp" 2>/dev/null)" == "$stamp" ]]; then
   echo "lab bundle up to date ($(($(date +%s) - started)) s)" >&2
@@ -183,13 +201,7 @@ CMD [\"/bin/sh\"]"
 # The flannel DaemonSet's init container runs `cp -f /flannel /host/cni-bin/flannel`: busybox gives it cp.
 image "$CNI_PLUGIN_IMAGE" "FROM docker.io/kubelift/busybox:lab
 COPY flannel /flannel" "$cni/bin/flannel"
-# Monitoring images from Debian's packages, for the monitoring add-on in the lab.
-image docker.io/kubelift/prometheus:lab "FROM kubelift/debian:bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends prometheus \\
- && rm -rf /var/lib/apt/lists/* && mkdir -p /prometheus && chown nobody:nogroup /prometheus
-USER nobody
-WORKDIR /prometheus
-ENTRYPOINT [\"/usr/bin/prometheus\"]"
+# node-exporter and Alertmanager from Debian's packages, for the monitoring add-on in the lab.
 image docker.io/kubelift/node-exporter:lab "FROM kubelift/debian:bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends prometheus-node-exporter \\
  && rm -rf /var/lib/apt/lists/*
@@ -201,6 +213,46 @@ RUN apt-get update && apt-get install -y --no-install-recommends prometheus-aler
 USER nobody
 WORKDIR /alertmanager
 ENTRYPOINT [\"/usr/bin/prometheus-alertmanager\"]"
+
+# Observability and ingress add-ons under their upstream names and tags, laid out as upstream's images are
+# (binary paths, users), so the roles' defaults run them unchanged. CA certificates for the ones that call out.
+certs="COPY --from=certs /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/"
+image "docker.io/prom/prometheus:v$PROMETHEUS_VERSION" "FROM kubelift/debian:bookworm AS certs
+RUN mkdir -p /prometheus && chown 65534:65534 /prometheus
+FROM scratch
+$certs
+COPY --from=certs --chown=65534:65534 /prometheus /prometheus
+COPY prometheus promtool /bin/
+USER 65534
+WORKDIR /prometheus
+EXPOSE 9090
+ENTRYPOINT [\"/bin/prometheus\"]
+CMD [\"--config.file=/etc/prometheus/prometheus.yml\", \"--storage.tsdb.path=/prometheus\"]" \
+  "${addon[prometheus]}/bin/prometheus" "${addon[prometheus]}/bin/promtool"
+image "registry.k8s.io/kube-state-metrics/kube-state-metrics:v$KSM_VERSION" "FROM scratch
+COPY kube-state-metrics /kube-state-metrics
+USER 65534
+EXPOSE 8080 8081
+ENTRYPOINT [\"/kube-state-metrics\", \"--port=8080\", \"--telemetry-port=8081\"]" "${addon[kube-state-metrics]}/bin/kube-state-metrics"
+image "docker.io/library/traefik:v$TRAEFIK_VERSION" "FROM kubelift/debian:bookworm AS certs
+FROM scratch
+$certs
+COPY traefik /usr/local/bin/traefik
+EXPOSE 80
+ENTRYPOINT [\"/usr/local/bin/traefik\"]" "${addon[traefik]}/bin/traefik"
+image "docker.io/victoriametrics/victoria-logs:v$VICTORIALOGS_VERSION" "FROM kubelift/debian:bookworm AS certs
+FROM scratch
+$certs
+COPY victoria-logs /victoria-logs-prod
+EXPOSE 9428
+ENTRYPOINT [\"/victoria-logs-prod\"]" "${addon[victorialogs]}/bin/victoria-logs"
+image "$OTELCOL_IMAGE" "FROM kubelift/debian:bookworm AS certs
+FROM scratch
+$certs
+COPY otelcol-k8s /otelcol-k8s
+USER 10001
+EXPOSE 4317 4318 13133
+ENTRYPOINT [\"/otelcol-k8s\"]" "${addon[otelcol]}/bin/otelcol-k8s"
 
 python3 - "$bundle" "$K8S_VERSION" "$ARCH" "$REPO" "${kubeadm_images[@]}" <<'PY'
 import hashlib, json, pathlib, sys, tarfile
