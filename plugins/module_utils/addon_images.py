@@ -16,6 +16,12 @@ import re
 # Ingress controller when kubelift_ingress_controller is not set.
 DEFAULT_INGRESS_CONTROLLER = "ingress-nginx"
 INGRESS_CONTROLLERS = ("ingress-nginx", "traefik")
+# The logging role's log agent and log store: each choice has its own image.
+LOGGING_AGENTS = ("otel-collector", "fluent-bit")
+LOGGING_BACKENDS = ("victorialogs", "loki")
+
+# Variables that choose between components, and their values: another value is refused when the role is enabled.
+_CHOICES = {"logging_agent": LOGGING_AGENTS, "logging_backend": LOGGING_BACKENDS}
 
 # (enable variable, extra condition, image variable); the extra condition is (variable, expected value) or None.
 # A component's image is listed when the role is enabled and the condition holds.
@@ -33,8 +39,10 @@ _COMPONENTS = (
     ("monitoring_enabled", None, "monitoring_kube_state_metrics_image"),
     ("monitoring_enabled", ("monitoring_alertmanager_enabled", True), "monitoring_alertmanager_image"),
     ("monitoring_enabled", ("monitoring_grafana_enabled", True), "monitoring_grafana_image"),
-    ("logging_enabled", None, "logging_fluent_bit_image"),
-    ("logging_enabled", None, "logging_loki_image"),
+    ("logging_enabled", ("logging_agent", "otel-collector"), "logging_otel_collector_image"),
+    ("logging_enabled", ("logging_agent", "fluent-bit"), "logging_fluent_bit_image"),
+    ("logging_enabled", ("logging_backend", "victorialogs"), "logging_victorialogs_image"),
+    ("logging_enabled", ("logging_backend", "loki"), "logging_loki_image"),
 )
 
 # Images that may be empty: CoreDNS keeps the image kubeadm deployed when coredns_image is "".
@@ -80,7 +88,7 @@ def _check_image(variable, value):
     if not match:
         raise ValueError(
             "%s is %r, which is not an image reference of the form registry/path/name:tag (or @sha256:...); "
-            "set it to a full reference such as docker.io/prom/prometheus:v3.5.0" % (variable, value)
+            "set it to a full reference such as docker.io/prom/prometheus:v3.16.0" % (variable, value)
         )
     if not match.group("tag") and not match.group("digest"):
         raise ValueError("%s is %r, which has neither a tag nor a digest: pin a version" % (variable, value))
@@ -91,8 +99,10 @@ def addon_images(variables):
 
     variables: mapping of the names in addon_image_variables() to their (templated) values. Every enable
     flag is required; the other names only when the component they concern is enabled (a disabled role's
-    images may be left out); kubelift_ingress_controller defaults to ingress-nginx. Raises ValueError naming
-    the variables that are missing or hold something that is not a pinned image reference.
+    images may be left out); kubelift_ingress_controller defaults to ingress-nginx. Only the chosen ingress
+    controller, log agent (logging_agent) and log store (logging_backend) count. Raises ValueError naming the
+    variables that are missing, hold something that is not a pinned image reference, or choose a component
+    that does not exist.
     """
     missing = []
     controller = _lookup(variables, "kubelift_ingress_controller", missing)
@@ -111,6 +121,8 @@ def addon_images(variables):
             actual = _lookup(variables, name, missing)
             if name in missing:
                 continue
+            if name in _CHOICES and actual not in _CHOICES[name]:
+                raise ValueError("%s is %r; choose one of %s" % (name, actual, ", ".join(_CHOICES[name])))
             if isinstance(expected, bool):
                 if _truthy(actual) != expected:
                     continue
