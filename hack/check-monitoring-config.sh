@@ -1,33 +1,80 @@
 #!/usr/bin/env bash
-# Check the monitoring role's rendered Prometheus and Alertmanager configuration with the real tools:
-# promtool check rules / test rules (tests/promtool/*.test.yml), promtool check config (DNS discovery: the
-# Debian build has no Kubernetes discovery to check the other mode with), amtool check-config.
-# promtool and amtool come from Debian's prometheus and prometheus-alertmanager packages, unpacked (not
-# installed) into $KUBELIFT_CACHE/tools/prometheus the first time.
+# Check the monitoring role's rendered Prometheus and Alertmanager configuration with the real tools, for every
+# discovery mode (kubernetes, dns, static) and with webhooks and extra rule groups:
+#   promtool check config (which checks the rule files it loads too), promtool check rules,
+#   amtool check-config, and the alert unit tests of tests/promtool/*.test.yml (promtool test rules).
+# promtool is the one hack/build-addon-components.sh builds from the Go module proxy
+# ($KUBELIFT_CACHE/go-components/prometheus-<version>/bin/promtool): used once built (its .complete file exists),
+# built otherwise. amtool is $KUBELIFT_CACHE/go-components/alertmanager-<version>/bin/amtool when such a build
+# exists; else the one of Debian's prometheus-alertmanager package (what the lab runs), unpacked (not installed) into
+# $KUBELIFT_CACHE/tools/prometheus. PROMTOOL and AMTOOL override both. Every check runs; the script fails if any
+# of them failed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${KUBELIFT_CACHE:-/var/cache/kubelift}
-tools=$cache/tools/prometheus
 python=${PYTHON:-python3}
+prometheus_dir=$cache/go-components/prometheus-${PROMETHEUS_VERSION:-3.16.0}
+alertmanager_dir=$cache/go-components/alertmanager-${ALERTMANAGER_VERSION:-0.35.0}
+debian=$cache/tools/prometheus
 
-if [[ ! -x $tools/usr/bin/promtool || ! -x $tools/usr/bin/amtool ]]; then
-  download=$(mktemp -d)
-  (cd "$download" && apt-get download prometheus prometheus-alertmanager >/dev/null)
-  mkdir -p "$tools"
-  for deb in "$download"/*.deb; do dpkg -x "$deb" "$tools"; done
-  rm -rf "$download"
+promtool=${PROMTOOL:-}
+amtool=${AMTOOL:-}
+if [[ -z $promtool && -f $prometheus_dir/.complete ]]; then promtool=$prometheus_dir/bin/promtool; fi
+if [[ -z $amtool && -f $alertmanager_dir/.complete && -x $alertmanager_dir/bin/amtool ]]; then amtool=$alertmanager_dir/bin/amtool; fi
+if [[ -z $promtool ]]; then
+  echo ">> promtool is not built yet: hack/build-addon-components.sh" >&2
+  built=$(KUBELIFT_CACHE=$cache "$root/hack/build-addon-components.sh") || echo ">> (some components failed to build)" >&2
+  while IFS='=' read -r name dir; do
+    case $name in
+      prometheus) [[ -f $dir/.complete ]] && promtool=$dir/bin/promtool ;;
+      alertmanager) [[ -z $amtool && -x $dir/bin/amtool ]] && amtool=$dir/bin/amtool ;;
+    esac
+  done <<<"$built"
 fi
+if [[ -z $amtool ]]; then
+  if [[ ! -x $debian/usr/bin/amtool ]]; then
+    download=$(mktemp -d)
+    (cd "$download" && apt-get download prometheus-alertmanager >/dev/null)
+    mkdir -p "$debian"
+    for deb in "$download"/*.deb; do dpkg -x "$deb" "$debian"; done
+    rm -rf "$download"
+  fi
+  amtool=$debian/usr/bin/amtool
+fi
+for tool in "$promtool" "$amtool"; do
+  [[ -n $tool && -x $tool ]] || { echo "missing: promtool ($promtool) or amtool ($amtool)" >&2; exit 1; }
+done
+"$promtool" --version | head -1
+"$amtool" --version 2>&1 | head -1
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$python" - "$work" <<'PY'
+# One directory per case: prometheus.yml (paths rewritten into the directory), rules/*.yml, alertmanager.yml.
+(cd "$root" && "$python" - "$work" <<'PY'
 import base64, sys
 from pathlib import Path
 sys.path.insert(0, "tests/unit")
 from _addon_render import render, role_variables
 
+EXTRA = [{"name": "site", "rules": [
+    {"record": "job:up:sum", "expr": "sum by (job) (up)"},
+    {"alert": "SiteDown", "expr": 'up{job="site"} == 0', "for": "5m", "labels": {"severity": "warning"},
+     "annotations": {"summary": "{{ $labels.instance }} is down"}},
+]}]
+CASES = {
+    "defaults": {},
+    # The rule unit tests load this case's rules: every rule, etcd's own metrics included.
+    "kubernetes": {"monitoring_etcd_metrics": True},
+    "dns": {"monitoring_prometheus_discovery": "dns"},
+    "static": {"monitoring_prometheus_discovery": "static", "monitoring_prometheus_static_nodes": ["192.0.2.1", "fd00::2"],
+               "monitoring_prometheus_static_apiservers": ["192.0.2.1:6443"], "monitoring_dry_run_components": ["grafana"]},
+    "webhooks-extra-rules": {"monitoring_alertmanager_webhook_urls": ["https://user:secret@hooks.example.test/alerts",
+                                                                      "http://relay.example.test:8080/hook"],
+                             "monitoring_alertmanager_watchdog_webhook_urls": ["https://deadman.example.test/ping/abc"],
+                             "monitoring_etcd_metrics": False, "monitoring_prometheus_extra_rule_groups": EXTRA},
+}
 work = Path(sys.argv[1])
-for case, overrides in {"default": {}, "dns": {"monitoring_prometheus_discovery": "dns"}}.items():
+for case, overrides in CASES.items():
     variables = role_variables("monitoring", {"_monitoring_grafana_password": "x" * 12, **overrides})
     out = work / case
     (out / "rules").mkdir(parents=True)
@@ -40,18 +87,41 @@ for case, overrides in {"default": {}, "dns": {"monitoring_prometheus_discovery"
                 config = config.replace("/var/run/secrets/kubernetes.io/serviceaccount", str(out))
                 (out / "prometheus.yml").write_text(config)
             elif name == "prometheus-rules":
-                (out / "rules" / "kubelift.yml").write_text(obj["data"]["kubelift.yml"])
+                for key, text in obj["data"].items():
+                    (out / "rules" / key).write_text(text)
             elif name == "alertmanager-config":
                 (out / "alertmanager.yml").write_bytes(base64.b64decode(obj["data"]["alertmanager.yml"]))
     (out / "token").write_text("token")
     (out / "ca.crt").write_text("ca")
+    print(case, file=sys.stderr)
 PY
+)
+
+failed=()
+check() {
+  echo ">> $*"
+  if ! "$@"; then
+    failed+=("$*")
+  fi
+}
 cd "$work"
-"$tools/usr/bin/promtool" check rules default/rules/kubelift.yml
-"$tools/usr/bin/promtool" check config dns/prometheus.yml
-"$tools/usr/bin/amtool" check-config default/alertmanager.yml
-cp default/rules/kubelift.yml .
+for case in */; do
+  case=${case%/}
+  check "$promtool" check config "$case/prometheus.yml"
+  for rules in "$case"/rules/*.yml; do
+    check "$promtool" check rules "$rules"
+  done
+  check "$amtool" check-config "$case/alertmanager.yml"
+done
+# The unit tests load kubelift.yml (Kubernetes discovery with etcd's metrics: every rule) from their own directory.
+cp kubernetes/rules/kubelift.yml .
 for test in "$root"/tests/promtool/*.test.yml; do
   cp "$test" .
-  "$tools/usr/bin/promtool" test rules "$(basename "$test")"
+  check "$promtool" test rules "$(basename "$test")"
 done
+
+if ((${#failed[@]} > 0)); then
+  printf 'FAILED: %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "monitoring configuration: every check passed"
