@@ -16,7 +16,7 @@ SCENARIOS ?= node cluster apps
 LAB_K8S ?= 1.36.3
 COLLECTION_LINK := .collections/ansible_collections/kubelift/cluster
 
-.PHONY: help venv collection lint yamllint ansible-lint build unit integration molecule test lab lab-down bench bundle clean
+.PHONY: help venv collection lint yamllint ansible-lint build unit monitoring-rules integration molecule test lab lab-down bench bundle clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ lint: yamllint ansible-lint build ## yamllint, ansible-lint (production), galaxy
 unit: collection ## pytest unit tests of the Python plugins and rendered manifests
 	pytest -q tests/unit
 
+monitoring-rules: collection ## promtool/amtool checks and rule unit tests of the rendered monitoring config
+	hack/check-monitoring-config.sh
+
 bundle: ## build (or reuse) the offline lab bundle in $(KUBELIFT_CACHE) (K8S_VERSION=1.35.4 for another release)
 	hack/build-lab-bundle.sh >/dev/null
 
@@ -60,7 +63,7 @@ molecule: collection ## every Molecule scenario (needs a Docker engine)
 integration: collection ## integration tests that need the lab bundle and a Docker engine
 	pytest -q tests/integration
 
-test: lint unit ## lint + unit + integration + Molecule, starting the Docker engine when needed
+test: lint unit monitoring-rules ## lint + unit + rule tests + integration + Molecule, starting the Docker engine when needed
 	hack/with-docker.sh $(MAKE) --no-print-directory bundle integration molecule
 
 LAB_INVENTORY := .lab/inventory.yml

@@ -25,7 +25,8 @@ def all_addon_variables(overrides: dict | None = None) -> dict:
 def _synthetic(**overrides):
     base = {name: False for name in addon_image_variables() if name.endswith("_enabled")}
     base.update({name: f"registry.example/{name}:1.0" for name in addon_image_variables() if name.endswith("_image")})
-    base.update({"kubelift_cni": "flannel", "kubelift_ingress_controller": "ingress-nginx", "coredns_image": ""})
+    base.update({"kubelift_cni": "flannel", "kubelift_ingress_controller": "ingress-nginx", "coredns_image": "",
+                 "logging_agent": "fluent-bit", "logging_backend": "loki"})
     base.update(overrides)
     return base
 
@@ -54,6 +55,23 @@ def test_ingress_controller_choice():
     assert "registry.example/ingress_nginx_controller_image:1.0" in addon_images(variables)
     with pytest.raises(ValueError, match="kubelift_ingress_controller"):
         addon_images(_synthetic(kubelift_ingress_controller="haproxy"))
+
+
+def test_logging_agent_and_backend_choice():
+    """Each agent x store combination lists its two images and no other; an unknown choice is named."""
+    for agent, agent_image in (("otel-collector", "logging_otel_collector_image"), ("fluent-bit", "logging_fluent_bit_image")):
+        for backend, backend_image in (("victorialogs", "logging_victorialogs_image"), ("loki", "logging_loki_image")):
+            images = addon_images(_synthetic(logging_enabled=True, logging_agent=agent, logging_backend=backend))
+            assert images == sorted([f"registry.example/{agent_image}:1.0", f"registry.example/{backend_image}:1.0"])
+    assert addon_images(_synthetic(logging_agent="syslog-ng")) == []  # logging is disabled: its choice is not read
+    with pytest.raises(ValueError, match="logging_agent is 'syslog-ng'; choose one of otel-collector, fluent-bit"):
+        addon_images(_synthetic(logging_enabled=True, logging_agent="syslog-ng"))
+    with pytest.raises(ValueError, match="logging_backend is 'elasticsearch'; choose one of victorialogs, loki"):
+        addon_images(_synthetic(logging_enabled=True, logging_backend="elasticsearch"))
+    variables = _synthetic(logging_enabled=True)
+    del variables["logging_backend"]
+    with pytest.raises(ValueError, match="needs these variables .*: logging_backend"):
+        addon_images(variables)
 
 
 def test_optional_components():
@@ -117,19 +135,19 @@ def test_every_image_variable_in_the_role_defaults_is_catalogued():
 
 def test_defaults_give_upstream_images():
     """With the roles' defaults: every enabled component's upstream image (CoreDNS keeps kubeadm's image,
-    NodeLocal DNSCache is off, ingress-nginx is the default controller)."""
+    NodeLocal DNSCache is off, ingress-nginx is the default controller, the OpenTelemetry Collector ships to VictoriaLogs)."""
     assert addon_images(all_addon_variables()) == [
-        "docker.io/fluent/fluent-bit:4.2.2",
         "docker.io/grafana/grafana:12.3.1",
-        "docker.io/grafana/loki:3.6.3",
+        "docker.io/otel/opentelemetry-collector-k8s:0.165.1",
         "docker.io/prom/alertmanager:v0.28.1",
         "docker.io/prom/node-exporter:v1.9.1",
-        "docker.io/prom/prometheus:v3.5.0",
+        "docker.io/prom/prometheus:v3.16.0",
+        "docker.io/victoriametrics/victoria-logs:v1.52.2",
         "ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1",
         "ghcr.io/flannel-io/flannel:v0.27.4",
         "registry.k8s.io/ingress-nginx/controller:v1.14.3",
         "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.7",
-        "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0",
+        "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0",
         "registry.k8s.io/metrics-server/metrics-server:v0.8.0",
     ]
 
@@ -140,7 +158,8 @@ def test_one_registry_variable_per_role_moves_all_its_images():
     overrides.update({"kubelift_ingress_controller": "traefik", "coredns_nodelocaldns_enabled": True})
     images = addon_images(all_addon_variables(overrides))
     assert images and all(image.startswith(mirror + "/") for image in images), images
-    assert mirror + "/library/traefik:v3.6.7" in images
-    assert mirror + "/kube-state-metrics/kube-state-metrics:v2.16.0" in images
+    assert mirror + "/library/traefik:v3.6.12" in images
+    assert mirror + "/kube-state-metrics/kube-state-metrics:v2.20.0" in images
     assert mirror + "/dns/k8s-dns-node-cache:1.26.4" in images
     assert mirror + "/metrics-server/metrics-server:v0.8.0" in images
+    assert mirror + "/otel/opentelemetry-collector-k8s:0.165.1" in images

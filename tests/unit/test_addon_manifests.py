@@ -118,11 +118,13 @@ CASES = {
     },
     "logging": {
         "defaults": {},
-        "pvc-30d": {"logging_loki_storage": "pvc", "logging_loki_storage_class": "local-path",
-                    "logging_loki_storage_size": "100Gi", "logging_loki_retention": "720h"},
+        "fluent-bit-loki": {"logging_agent": "fluent-bit", "logging_backend": "loki"},
+        "pvc-30d": {"logging_agent": "fluent-bit", "logging_backend": "loki", "logging_loki_storage": "pvc",
+                    "logging_loki_storage_class": "local-path", "logging_loki_storage_size": "100Gi", "logging_loki_retention": "720h"},
     },
     "monitoring": {
         "defaults": {},
+        "etcd-metrics": {"monitoring_etcd_metrics": True},
         "pvc": {"monitoring_prometheus_storage": "pvc", "monitoring_prometheus_storage_class": "local-path",
                 "monitoring_prometheus_storage_size": "50Gi"},
         "alertmanager-and-grafana-off": {"monitoring_alertmanager_enabled": False, "monitoring_grafana_enabled": False},
@@ -134,7 +136,7 @@ CASES = {
             "monitoring_prometheus_discovery": "dns",
             "monitoring_grafana_ingress_host": "grafana.example.test",
             "monitoring_grafana_ingress_class": "nginx",
-            "monitoring_grafana_loki_url": "",
+            "monitoring_grafana_logs_backend": "none",
             "monitoring_alertmanager_config": {
                 "route": {"receiver": "ops"},
                 "receivers": [{"name": "ops", "webhook_configs": [{"url": "http://hooks.example.test/alert"}]}],
@@ -410,10 +412,13 @@ def _prometheus_config(case: str) -> dict:
 def test_monitoring_scrape_jobs_kubernetes_discovery():
     config = _prometheus_config("defaults")
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    # etcd's own metrics are opt-in (monitoring_etcd_metrics: kubeadm's etcd serves them on 127.0.0.1 only).
     assert set(jobs) == {
-        "prometheus", "apiserver", "kubelet", "cadvisor", "node-exporter", "kube-state-metrics",
-        "annotated-services", "annotated-pods",
+        "prometheus", "apiserver", "kubelet", "cadvisor", "node-exporter", "coredns", "kube-state-metrics",
+        "alertmanager", "grafana", "annotated-services", "annotated-pods",
     }
+    etcd = _prometheus_config("etcd-metrics")["scrape_configs"]
+    assert "etcd" in {job["job_name"] for job in etcd}
     assert jobs["cadvisor"]["metrics_path"] == "/metrics/cadvisor"
     assert jobs["kubelet"]["tls_config"] == {"insecure_skip_verify": True}
     keep = [r for r in jobs["annotated-pods"]["relabel_configs"] if r.get("action") == "keep"]
@@ -462,7 +467,7 @@ def test_monitoring_static_discovery_and_dry_run_components():
 
 def test_monitoring_rules_cover_the_required_alerts():
     rules = yaml.safe_load(find("monitoring", "defaults", "ConfigMap", "prometheus-rules")["data"]["kubelift.yml"])
-    alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"]}
+    alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"] if "alert" in r}
     assert {"NodeDown", "PodCrashLooping", "NodeFilesystemFillingUp", "APIServerClientCertificateExpiring",
             "KubeletClientCertificateExpiring"} <= set(alerts)
     assert "predict_linear" in alerts["NodeFilesystemFillingUp"]["expr"]
@@ -500,8 +505,8 @@ def test_monitoring_commands_follow_the_image_kind():
     assert lab["prometheus"]["command"] == ["/usr/bin/prometheus"]
     assert lab["node-exporter"]["command"] == ["/usr/bin/prometheus-node-exporter"]
     assert lab["alertmanager"]["command"] == ["/usr/bin/prometheus-alertmanager"]
-    assert upstream["prometheus"]["image"] == "docker.io/prom/prometheus:v3.5.0"
-    assert upstream["kube-state-metrics"]["image"] == "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0"
+    assert upstream["prometheus"]["image"] == "docker.io/prom/prometheus:v3.16.0"
+    assert upstream["kube-state-metrics"]["image"] == "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0"
     assert all(c["image"].startswith("172.17.0.1:5000/kubelift/") for c in lab.values())
 
 
@@ -531,11 +536,12 @@ def test_monitoring_grafana_provisioning_and_secret():
     datasources = yaml.safe_load(find("monitoring", "defaults", "ConfigMap", "grafana-datasources")["data"]["kubelift.yaml"])
     by_uid = {d["uid"]: d for d in datasources["datasources"]}
     assert by_uid["prometheus"]["url"] == "http://prometheus.monitoring.svc.cluster.local:9090"
-    assert by_uid["loki"]["url"] == "http://loki.logging.svc.cluster.local:3100"
+    assert by_uid["logs"]["url"] == "http://victorialogs.logging.svc.cluster.local:9428"
     no_loki = yaml.safe_load(find("monitoring", "lab-images-ingress-no-loki", "ConfigMap", "grafana-datasources")["data"]["kubelift.yaml"])
     assert [d["uid"] for d in no_loki["datasources"]] == ["prometheus"]
     dashboards = find("monitoring", "defaults", "ConfigMap", "grafana-dashboards")["data"]
-    assert set(dashboards) == {"kubelift-nodes.json", "kubelift-pods.json", "kubelift-apps.json"}
+    assert set(dashboards) == {"kubelift-cluster.json", "kubelift-nodes.json", "kubelift-workloads.json", "kubelift-apiserver-etcd.json",
+                               "kubelift-coredns.json", "kubelift-ingress.json", "kubelift-apps.json"}
     for name, text in dashboards.items():
         dashboard = json.loads(text)
         assert dashboard["uid"] == name.removesuffix(".json")
@@ -557,7 +563,7 @@ def test_monitoring_grafana_provisioning_and_secret():
 def test_monitoring_alertmanager_config_is_a_secret():
     import base64
 
-    for case, receiver in (("defaults", "default"), ("lab-images-ingress-no-loki", "ops")):
+    for case, receiver in (("defaults", "null"), ("lab-images-ingress-no-loki", "ops")):
         secret = find("monitoring", case, "Secret", "alertmanager-config")
         config = yaml.safe_load(base64.b64decode(secret["data"]["alertmanager.yml"]))
         assert config["route"]["receiver"] == receiver
@@ -893,7 +899,7 @@ def test_traefik_defaults():
     assert "--providers.kubernetesingress=true" in args
     assert "--providers.kubernetesingress.ingressClass=traefik" in args
     assert not [a for a in args if "namespaces=" in a or "publishedService" in a]
-    assert containers(deployment)["traefik"]["image"] == "docker.io/library/traefik:v3.6.7"
+    assert containers(deployment)["traefik"]["image"] == "docker.io/library/traefik:v3.6.12"
     ingress_class = find("traefik", "defaults", "IngressClass", "traefik")
     assert ingress_class["spec"]["controller"] == "traefik.io/ingress-controller"
     assert ingress_class["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"] == "true"
@@ -982,13 +988,13 @@ def test_pods_meet_their_namespace_pod_security_level(role, case):
 
 
 def test_logging_loki_retention_and_storage():
-    for case, retention in (("defaults", "168h"), ("pvc-30d", "720h")):
+    for case, retention in (("fluent-bit-loki", "168h"), ("pvc-30d", "720h")):
         config = yaml.safe_load(find("logging", case, "ConfigMap", "loki-config")["data"]["loki.yaml"])
         assert config["compactor"]["retention_enabled"] is True
         assert config["compactor"]["delete_request_store"] == "filesystem"
         assert config["limits_config"]["retention_period"] == retention
         assert config["schema_config"]["configs"][0]["store"] == "tsdb"
-    default = find("logging", "defaults", "StatefulSet", "loki")
+    default = find("logging", "fluent-bit-loki", "StatefulSet", "loki")
     assert "volumeClaimTemplates" not in default["spec"]
     assert {"name": "storage", "emptyDir": {"sizeLimit": "20Gi"}} in pod_spec(default)["volumes"]
     pvc = find("logging", "pvc-30d", "StatefulSet", "loki")
@@ -1001,12 +1007,12 @@ def test_logging_loki_retention_and_storage():
 
 
 def test_logging_fluent_bit_reads_container_logs_and_ships_to_loki():
-    ds = find("logging", "defaults", "DaemonSet", "fluent-bit")
+    ds = find("logging", "fluent-bit-loki", "DaemonSet", "fluent-bit")
     spec = pod_spec(ds)
     assert {"operator": "Exists"} in spec["tolerations"]
     mounts = {m["mountPath"]: m for m in containers(ds)["fluent-bit"]["volumeMounts"]}
     assert mounts["/var/log"]["readOnly"] is True
-    conf = find("logging", "defaults", "ConfigMap", "fluent-bit-config")["data"]["fluent-bit.conf"]
+    conf = find("logging", "fluent-bit-loki", "ConfigMap", "fluent-bit-config")["data"]["fluent-bit.conf"]
     sections = [line.strip() for line in conf.splitlines() if line.startswith("[")]
     assert sections == ["[SERVICE]", "[INPUT]", "[FILTER]", "[OUTPUT]"]
     settings = {}
@@ -1018,13 +1024,15 @@ def test_logging_fluent_bit_reads_container_logs_and_ships_to_loki():
     assert "kubernetes" in conf and "Name                kubernetes" in conf
     assert "Host               loki.logging.svc.cluster.local" in conf
     assert "namespace=$kubernetes['namespace_name']" in conf
-    role = find("logging", "defaults", "ClusterRole", "kubelift:fluent-bit")
+    role = find("logging", "fluent-bit-loki", "ClusterRole", "kubelift:fluent-bit")
     assert role["rules"] == [{"apiGroups": [""], "resources": ["pods", "namespaces"], "verbs": ["get", "list", "watch"]}]
 
 
-def test_grafana_loki_data_source_points_at_the_logging_loki():
+def test_grafana_logs_data_source_points_at_the_logging_store():
+    """With both roles' defaults, Grafana's logs data source is the logging role's store (logging_backend)."""
     datasources = yaml.safe_load(find("monitoring", "defaults", "ConfigMap", "grafana-datasources")["data"]["kubelift.yaml"])
-    loki = [d for d in datasources["datasources"] if d["type"] == "loki"][0]
-    service = find("logging", "defaults", "Service", "loki")
+    logs = [d for d in datasources["datasources"] if d["type"] != "prometheus"]
+    assert len(logs) == 1, datasources
+    service = find("logging", "defaults", "Service", case_variables("logging", "defaults")["logging_backend"])
     port = service["spec"]["ports"][0]["port"]
-    assert loki["url"] == f"http://{service['metadata']['name']}.{service['metadata']['namespace']}.svc.cluster.local:{port}"
+    assert logs[0]["url"] == f"http://{service['metadata']['name']}.{service['metadata']['namespace']}.svc.cluster.local:{port}"

@@ -14,6 +14,8 @@ import http.client
 import json
 import os
 import re
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -28,6 +30,8 @@ KUBECONFIG = os.environ["KUBECONFIG"]
 VARS_FILE = Path(os.environ["APPS_VARS"])
 ROOT = Path(__file__).resolve().parents[3]
 REPORT = Path(KUBECONFIG).parent / "apps-report.txt"
+# converge.yml's apps_work_dir (the TLS files of the hello app's Ingress are there).
+WORK_DIR = Path(KUBECONFIG).parent / "apps"
 VARS = yaml.safe_load(VARS_FILE.read_text())
 APP = VARS["app_apps"][0]
 NAME = APP["name"]
@@ -40,6 +44,8 @@ PHP_IMAGE = "%s/php:8.2-1" % VARS["apps_pull_registry"]
 NEW_GREETING = "hello from the changed ConfigMap"
 SPLIT = next(app for app in VARS["app_apps"] if app["name"] == "hello-split")
 SCALER = next(app for app in VARS["app_apps"] if app["name"] == "scaler")
+# Traefik's NodePorts (roles/traefik defaults).
+TRAEFIK_HTTP, TRAEFIK_HTTPS = 30080, 30443
 # The namespace of the DNS test's client pod (created and deleted by the test, not an app's).
 CLIENT_NAMESPACE = "kubelift-apps-client"
 
@@ -54,7 +60,7 @@ def _report(line):
 def kube():
     config.load_kube_config(config_file=KUBECONFIG)
     return {"core": client.CoreV1Api(), "apps": client.AppsV1Api(), "autoscaling": client.AutoscalingV2Api(),
-            "custom": client.CustomObjectsApi()}
+            "custom": client.CustomObjectsApi(), "networking": client.NetworkingV1Api()}
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +93,7 @@ def _play(**extra_vars):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"), ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/deploy_apps.yml",
-               "-e", "@%s" % VARS_FILE, "-e", "app_kubeconfig=%s" % KUBECONFIG]
+               "-e", "@%s" % VARS_FILE, "-e", "app_kubeconfig=%s" % KUBECONFIG, "-e", "apps_work_dir=%s" % WORK_DIR]
     if extra_vars:
         command += ["-e", json.dumps(extra_vars)]
     started = time.monotonic()
@@ -401,6 +407,70 @@ def _run_client_pod(kube, name, urls, timeout=240):
         results[match.group(1)] = (match.group(2) == "1", int(match.group(3)), int(match.group(4)), match.group(5),
                                    match.group(6))
     return results, log
+
+
+def _ingress_get(ip, host, path="/"):
+    """GET through Traefik's HTTP NodePort with a Host header; (status, body)."""
+    conn = http.client.HTTPConnection(ip, TRAEFIK_HTTP, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Host": host, "Connection": "close"})
+        response = conn.getresponse()
+        return response.status, response.read().decode(errors="replace")
+    finally:
+        conn.close()
+
+
+def _wait(predicate, timeout, step=2):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
+
+
+def test_ingress_routes_by_host_name_through_traefik(kube, node_ips):
+    """Traefik (the lab's ingress controller) routes each app's host to it and answers 404 for other hosts."""
+    hello, split = APP["ingress"]["host"], SPLIT["ingress"]["host"]
+    ingress = kube["networking"].read_namespaced_ingress(NAME, NAMESPACE)
+    assert ingress.spec.rules[0].host == hello and ingress.spec.tls[0].secret_name == NAME + "-tls"
+    secret = kube["core"].read_namespaced_secret(NAME + "-tls", NAMESPACE)
+    assert secret.type == "kubernetes.io/tls" and set(secret.data) == {"tls.crt", "tls.key"}
+
+    def routed():
+        return _ingress_get(node_ips[0], hello)[0] == 200 and _ingress_get(node_ips[0], split)[0] == 200
+
+    assert _wait(routed, 60), "Traefik does not route the apps' hosts yet"
+    for ip in node_ips:
+        status, body = _ingress_get(ip, hello)
+        assert status == 200 and _page(body).get("greeting") == NEW_GREETING, body
+        status, body = _ingress_get(ip, split)
+        assert status == 200 and _page(body).get("greeting") == VARS["apps_split_greeting"], body
+        status, body = _ingress_get(ip, "unknown.kubelift.test")
+        assert status == 404, (status, body)
+    _report("Ingress via Traefik NodePort %d: %s -> hello, %s -> hello-split, unknown host -> 404, on %d nodes"
+            % (TRAEFIK_HTTP, hello, split, len(node_ips)))
+
+
+def test_ingress_tls_host_answers_with_the_certificate_from_the_files(node_ips):
+    """HTTPS on Traefik's NodePort: the certificate is the one converge.yml wrote (verified against it)."""
+    host = APP["ingress"]["host"]
+    context = ssl.create_default_context(cafile=str(WORK_DIR / "tls" / (host + ".crt")))
+    conn = http.client.HTTPSConnection(node_ips[0], TRAEFIK_HTTPS, timeout=5, context=context)
+    # SNI and verification use the host name the request is for, not the node address.
+    raw = socket.create_connection((node_ips[0], TRAEFIK_HTTPS), timeout=5)
+    conn.sock = context.wrap_socket(raw, server_hostname=host)
+    try:
+        conn.request("GET", "/", headers={"Host": host, "Connection": "close"})
+        response = conn.getresponse()
+        body = response.read().decode(errors="replace")
+        subject = dict(item for rdn in conn.sock.getpeercert()["subject"] for item in rdn)
+    finally:
+        conn.close()
+    assert response.status == 200 and _page(body).get("greeting") == NEW_GREETING, body
+    assert subject["commonName"] == host
+    _report("Ingress TLS via Traefik NodePort %d: %s answered 200 with the certificate from the files (CN=%s)"
+            % (TRAEFIK_HTTPS, host, subject["commonName"]))
 
 
 def test_client_in_another_namespace_reaches_apps_by_service_dns_name(kube, node_ips):
