@@ -21,7 +21,7 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 
-from _addon_render import ROLES_DIR, applied_templates, evaluate, render, role_variables
+from _addon_render import ROLES_DIR, applied_templates, evaluate, render, role_variables, template_files
 
 kubernetes_validate.utils.schema_contents = lru_cache(maxsize=None)(kubernetes_validate.utils.schema_contents)
 
@@ -523,3 +523,21 @@ def test_good_settings_reach_for_the_api(tmp_path):
     assert code != 0, output
     assert "TASK [kubelift.cluster.logging : Kubernetes API was reached]" in output, output
     assert "Set logging_kubeconfig to an admin kubeconfig" in output, output
+
+
+@pytest.mark.parametrize("agent", ["otel-collector", "fluent-bit"])
+@pytest.mark.parametrize("backend", ["victorialogs", "loki"])
+def test_every_logging_container_is_confined(agent, backend):
+    """RuntimeDefault seccomp (pod or container), no privilege escalation, every capability dropped."""
+    variables = role_variables("logging", {"logging_agent": agent, "logging_backend": backend})
+    workloads = [d for t in template_files("logging") for d in render("logging", t, variables)
+                 if d and d.get("kind") in ("Deployment", "DaemonSet", "StatefulSet")]
+    assert workloads
+    for workload in workloads:
+        spec = workload["spec"]["template"]["spec"]
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            context = container.get("securityContext", {})
+            seccomp = context.get("seccompProfile") or (spec.get("securityContext") or {}).get("seccompProfile")
+            assert seccomp == {"type": "RuntimeDefault"}, (workload["metadata"]["name"], container["name"])
+            assert context.get("allowPrivilegeEscalation") is False
+            assert context.get("capabilities", {}).get("drop") == ["ALL"]
