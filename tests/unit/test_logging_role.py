@@ -8,10 +8,7 @@ store chosen; the preflight refuses bad choices, retentions and sizes, naming th
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 
+from _playbook import run_play
 from _addon_render import ROLES_DIR, applied_templates, evaluate, render, role_variables, template_files
 
 kubernetes_validate.utils.schema_contents = lru_cache(maxsize=None)(kubernetes_validate.utils.schema_contents)
@@ -446,7 +444,6 @@ def test_preflight_names_the_variable_and_the_fix(variable, value, text):
     assert len(problems) == 1 and problems[0].startswith(text), problems
 
 
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 PREFLIGHT_ONLY = """---
 - name: Logging preflight only
@@ -475,24 +472,7 @@ WHOLE_ROLE = """---
 
 
 def _play(tmp_path: Path, playbook: str, values: dict) -> tuple[int, str]:
-    (tmp_path / "play.yml").write_text(playbook)
-    (tmp_path / "vars.json").write_text(json.dumps(values))
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
-        "ANSIBLE_CACHE_PLUGIN": "memory",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "PATH": "%s%s%s" % (ANSIBLE_PLAYBOOK.parent, os.pathsep, env.get("PATH", "")),
-    })
-    env.pop("K8S_AUTH_KUBECONFIG", None)
-    env.pop("KUBECONFIG", None)
-    result = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(tmp_path / "play.yml"), "-e", "@%s" % (tmp_path / "vars.json")],
-        cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300, check=False,
-    )
-    return result.returncode, result.stdout + result.stderr
+    return run_play(tmp_path, playbook, values)
 
 
 def test_preflight_reports_every_problem_at_once_before_the_api(tmp_path):

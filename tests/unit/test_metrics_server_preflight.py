@@ -2,16 +2,13 @@
 it reaches the Kubernetes API, with one message naming each variable and its fix; good settings get as far as the
 API, and an unreachable one is reported with the variable to set."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from _playbook import run_play
+
 ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 PLAYBOOK = """---
 - name: Metrics Server preflight
@@ -48,26 +45,7 @@ MISTAKES = [
 
 
 def _run(tmp_path, variables, *extra):
-    playbook = tmp_path / "metrics-server.yml"
-    playbook.write_text(PLAYBOOK)
-    varfile = tmp_path / "vars.json"
-    varfile.write_text(json.dumps(variables))
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
-        "ANSIBLE_CACHE_PLUGIN": "memory",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "PATH": "%s%s%s" % (ANSIBLE_PLAYBOOK.parent, os.pathsep, env.get("PATH", "")),
-    })
-    env.pop("K8S_AUTH_KUBECONFIG", None)
-    env.pop("KUBECONFIG", None)
-    result = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(playbook), "-e", "@%s" % varfile, *extra],
-        cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300, check=False,
-    )
-    return result.returncode, result.stdout + result.stderr
+    return run_play(tmp_path, PLAYBOOK, variables, *extra)
 
 
 @pytest.fixture(scope="module")

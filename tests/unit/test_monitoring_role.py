@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import subprocess
-import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +21,7 @@ import kubernetes_validate.utils
 import pytest
 import yaml
 
+from _playbook import run_play
 from _addon_render import applied_templates, render, role_variables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -380,7 +378,6 @@ def test_grafana_mounts_dashboards_through_a_provider():
 
 # --- preflight ----------------------------------------------------------------------------------------------------
 
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 PLAYBOOK = """---
 - name: Monitoring preflight
   hosts: localhost
@@ -426,27 +423,9 @@ MISTAKES = [
 
 
 def _run(tmp_path, variables):
-    playbook = tmp_path / "monitoring.yml"
-    playbook.write_text(PLAYBOOK)
-    varfile = tmp_path / "vars.json"
-    varfile.write_text(json.dumps(variables))
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
-        "ANSIBLE_CACHE_PLUGIN": "memory",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-        "PATH": "%s%s%s" % (ANSIBLE_PLAYBOOK.parent, os.pathsep, env.get("PATH", "")),
-        "KUBECONFIG": str(tmp_path / "no-such-kubeconfig"),
-    })
-    env.pop("K8S_AUTH_KUBECONFIG", None)
-    result = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(playbook), "-e", "@%s" % varfile],
-        cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300, check=False,
-    )
-    return result.returncode, result.stdout + result.stderr
+    # A kubeconfig that does not exist: the preflight must fail before it would need the API.
+    return run_play(tmp_path, PLAYBOOK, variables, env={
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json", "KUBECONFIG": str(tmp_path / "no-such-kubeconfig")})
 
 
 @pytest.fixture(scope="module")
