@@ -460,11 +460,12 @@ def test_ingress_tls_host_answers_with_the_certificate_from_the_files(node_ips):
     # SNI and verification use the host name the request is for, not the node address.
     raw = socket.create_connection((node_ips[0], TRAEFIK_HTTPS), timeout=5)
     conn.sock = context.wrap_socket(raw, server_hostname=host)
+    # Read before the request: the connection closes (and drops its socket) once the response is read.
+    subject = dict(item for rdn in conn.sock.getpeercert()["subject"] for item in rdn)
     try:
         conn.request("GET", "/", headers={"Host": host, "Connection": "close"})
         response = conn.getresponse()
         body = response.read().decode(errors="replace")
-        subject = dict(item for rdn in conn.sock.getpeercert()["subject"] for item in rdn)
     finally:
         conn.close()
     assert response.status == 200 and _page(body).get("greeting") == NEW_GREETING, body
