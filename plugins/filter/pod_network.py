@@ -7,47 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: pod_route_plan
-short_description: Routes a node needs to the other nodes' pod CIDRs
-version_added: 0.1.0
-author: kubelift maintainers
-description:
-  - Compares C(ip -4 route show) output with the routes the node should have, every other node's
-    C(spec.podCIDR) via that node's InternalIP, and returns what to add or replace and which stale
-    pod-network routes to delete.
-  - The companion filter C(node_networks) turns C(kubectl get nodes -o json) into a list of
-    C({name, pod_cidr, ip}).
-options:
-  _input:
-    description: Output of C(ip -4 route show) on the node.
-    type: str
-    required: true
-  nodes:
-    description: C(kubectl get nodes -o json) output (text or parsed) or a C(node_networks) list.
-    type: raw
-    required: true
-  node_name:
-    description: Kubernetes name of the node the plan is for.
-    type: str
-    required: true
-  pod_subnet:
-    description: The cluster's pod subnet; only routes inside it are ever deleted.
-    type: str
-    required: true
-"""
-
-EXAMPLES = r"""
-- name: Plan the routes
-  ansible.builtin.set_fact:
-    plan: "{{ routes.stdout | kubelift.cluster.pod_route_plan(nodes.stdout, 'worker-1', '10.244.0.0/16') }}"
-"""
-
-RETURN = r"""
-_value:
-  description: C(own_cidr), C(routes) (wanted C({dst, via, node})), C(add) (missing or wrong gateway), C(delete).
-  type: dict
-"""
 
 from ansible.errors import AnsibleFilterError
 
