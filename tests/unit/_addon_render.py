@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+import kubernetes_validate
+import pytest
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
@@ -102,3 +104,13 @@ def render_text(role: str, template: str, variables: dict) -> str:
 
 # Importing this module makes kubelift.cluster (this checkout, via .collections) importable and its plugins loadable.
 _ensure_plugin_loader()
+
+
+def validate_strictly(obj: dict, version: str, label: str) -> None:
+    """Fail the test, naming ``label``, the version and the path, unless ``obj`` passes Kubernetes ``version``'s
+    schema strictly (no unknown fields)."""
+    try:
+        kubernetes_validate.validate(obj, version, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        path = ".".join(str(p) for p in exc.path)
+        pytest.fail(f"{label} invalid for {version} at {path}: {exc.message}")

@@ -12,6 +12,17 @@ ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 
+def role_play(role: str, tasks_from: str = "") -> str:
+    """A play on localhost (the interpreter that runs Ansible) applying kubelift.cluster.<role>, or only its
+    ``tasks_from`` file."""
+    head = ("---\n- name: %s\n  hosts: localhost\n  connection: local\n  gather_facts: false\n  vars:\n"
+            "    ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n" % role)
+    if tasks_from:
+        return head + ("  tasks:\n    - name: %s of %s\n      ansible.builtin.include_role:\n"
+                       "        name: kubelift.cluster.%s\n        tasks_from: %s\n" % (tasks_from, role, role, tasks_from))
+    return head + "  roles:\n    - role: kubelift.cluster.%s\n" % role
+
+
 def run_play(tmp_path: Path, playbook: str, variables: dict, *extra: str, env: dict | None = None) -> tuple[int, str]:
     """Write ``playbook`` and ``variables`` (passed with -e @file) into tmp_path, run it against localhost with no
     kubeconfig of the caller's, and return (exit code, stdout + stderr). ``env`` adds environment variables."""

@@ -16,7 +16,7 @@ import kubernetes_validate.utils
 import pytest
 import yaml
 
-from _addon_render import ADDON_ROLES, ROLES_DIR, applied_templates, evaluate, render, role_variables, template_files
+from _addon_render import ADDON_ROLES, ROLES_DIR, applied_templates, evaluate, render, role_variables, template_files, validate_strictly
 from ansible_collections.kubelift.cluster.plugins.module_utils.addon_images import addon_image_variables, addon_images
 
 K8S_VERSIONS = ["1.33", "1.34", "1.35", "1.36", "1.37"]
@@ -215,11 +215,7 @@ def test_objects_validate_strictly(role, case, version):
     items = rendered(role, case)
     assert items, f"{role}/{case}: no objects rendered"
     for item in items:
-        try:
-            kubernetes_validate.validate(item["object"], version, strict=True)
-        except kubernetes_validate.ValidationError as exc:
-            path = ".".join(str(p) for p in exc.path)
-            pytest.fail(f"{role}/{case} {_ident(item)} invalid for {version} at {path}: {exc.message}")
+        validate_strictly(item["object"], version, f"{role}/{case} {_ident(item)}")
 
 
 @pytest.mark.parametrize("version", K8S_VERSIONS)

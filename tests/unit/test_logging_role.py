@@ -18,8 +18,8 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 
-from _playbook import run_play
-from _addon_render import ROLES_DIR, applied_templates, evaluate, render, role_variables, template_files
+from _playbook import role_play, run_play
+from _addon_render import ROLES_DIR, applied_templates, evaluate, render, role_variables, template_files, validate_strictly
 
 kubernetes_validate.utils.schema_contents = lru_cache(maxsize=None)(kubernetes_validate.utils.schema_contents)
 
@@ -95,11 +95,7 @@ def test_every_combination_validates_strictly(agent, backend, version):
         items = rendered(agent, backend, **overrides)
         assert items
         for item in items:
-            try:
-                kubernetes_validate.validate(item["object"], version, strict=True)
-            except kubernetes_validate.ValidationError as exc:
-                where = ".".join(str(p) for p in exc.path)
-                pytest.fail(f"{agent}+{backend} {item['template']} {item['object']['kind']} invalid for {version} at {where}: {exc.message}")
+            validate_strictly(item["object"], version, f"{agent}+{backend} {item['template']} {item['object']['kind']}")
 
 
 @pytest.mark.parametrize(("agent", "backend"), COMBINATIONS, ids=COMBINATION_IDS)
@@ -445,30 +441,8 @@ def test_preflight_names_the_variable_and_the_fix(variable, value, text):
 
 
 
-PREFLIGHT_ONLY = """---
-- name: Logging preflight only
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Preflight of the logging role
-      ansible.builtin.include_role:
-        name: kubelift.cluster.logging
-        tasks_from: preflight.yml
-"""
-
-WHOLE_ROLE = """---
-- name: Logging
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  roles:
-    - role: kubelift.cluster.logging
-"""
+PREFLIGHT_ONLY = role_play("logging", "preflight.yml")
+WHOLE_ROLE = role_play("logging")
 
 
 def _play(tmp_path: Path, playbook: str, values: dict) -> tuple[int, str]:

@@ -6,20 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from _playbook import run_play
+from _playbook import role_play, run_play
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PLAYBOOK = """---
-- name: Metrics Server preflight
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  roles:
-    - role: kubelift.cluster.metrics_server
-"""
+PLAYBOOK = role_play("metrics_server")
 
 BAD = {
     "metrics_server_replicas": 0,

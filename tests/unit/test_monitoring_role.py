@@ -21,7 +21,7 @@ import kubernetes_validate.utils
 import pytest
 import yaml
 
-from _playbook import run_play
+from _playbook import role_play, run_play
 from _addon_render import applied_templates, render, role_variables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -378,16 +378,7 @@ def test_grafana_mounts_dashboards_through_a_provider():
 
 # --- preflight ----------------------------------------------------------------------------------------------------
 
-PLAYBOOK = """---
-- name: Monitoring preflight
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  roles:
-    - role: kubelift.cluster.monitoring
-"""
+PLAYBOOK = role_play("monitoring")
 BAD = {
     "monitoring_alertmanager_webhook_urls": ["ftp://user:hunter2@files.example.test/alerts"],
     "monitoring_alertmanager_watchdog_webhook_urls": ["deadman.example.test/ping"],
