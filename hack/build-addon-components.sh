@@ -4,15 +4,19 @@
 # kube-state-metrics, Traefik v3, VictoriaLogs and the OpenTelemetry Collector log agent (hack/images/otelcol).
 # Alertmanager is not among them: its module embeds a web UI (ui/app/dist) that its module zip lacks, so the lab
 # runs Debian's package (prometheus-alertmanager) instead.
-# Versions come from the environment (hack/build-lab-bundle.sh sets them). Prints NAME=DIR lines on stdout.
+#   hack/build-addon-components.sh [NAME...]   (names: prometheus kube-state-metrics victorialogs traefik otelcol;
+#                                                none: all of them)
+# Versions: hack/addon-versions.sh. Prints NAME=DIR lines on stdout.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-: "${PROMETHEUS_VERSION:=3.16.0}" "${KSM_VERSION:=2.20.0}"
-: "${TRAEFIK_VERSION:=3.6.12}" "${VICTORIALOGS_VERSION:=1.52.2}" "${OTELCOL_VERSION:=0.165.1}"
-# component NAME-KEY args...: build, then print KEY=DIR (a failed build stops the script).
+# shellcheck source=hack/addon-versions.sh
+source "$here/addon-versions.sh"
+only=" $* "
+# component NAME-KEY args...: build when asked for, then print KEY=DIR (a failed build stops the script).
 component() {
   local key=$1 dir
   shift
+  [[ $only == "  " || $only == *" $key "* ]] || return 0
   dir=$("$here/build-go-component.sh" "$@")
   echo "$key=$dir"
 }

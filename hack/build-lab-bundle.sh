@@ -24,15 +24,12 @@ METRICS_SERVER_VERSION=0.8.0
 # so a tag of its own: the lab sets flannel_cni_plugin_image to it.
 CNI_PLUGINS_VERSION=0.9.1
 CNI_PLUGIN_IMAGE=ghcr.io/flannel-io/flannel-cni-plugin:v$CNI_PLUGINS_VERSION-kubelift-lab
-# Observability and ingress add-ons, in step with roles/monitoring, roles/logging and roles/traefik defaults.
-# Prometheus 3.x is the Go module v0.3<minor>.<patch>.
-PROMETHEUS_VERSION=3.16.0
-KSM_VERSION=2.20.0
-TRAEFIK_VERSION=3.6.12
-VICTORIALOGS_VERSION=1.52.2
-# The log agent: our own OpenTelemetry Collector build (hack/images/otelcol) from the contrib release below, with
-# only the components the logging role configures; its tag says so.
-OTELCOL_VERSION=0.165.1
+# Observability and ingress add-ons: PROMETHEUS_VERSION, KSM_VERSION, TRAEFIK_VERSION, VICTORIALOGS_VERSION,
+# OTELCOL_VERSION, exported for hack/build-addon-components.sh. The collector is our own build, not upstream's
+# distribution: a tag of its own.
+# shellcheck source=hack/addon-versions.sh
+source "$here/addon-versions.sh"
+export PROMETHEUS_VERSION KSM_VERSION TRAEFIK_VERSION VICTORIALOGS_VERSION OTELCOL_VERSION
 OTELCOL_IMAGE=docker.io/otel/opentelemetry-collector-k8s:$OTELCOL_VERSION-kubelift-lab
 export DOCKER_BUILDKIT=0
 command -v go >/dev/null || export PATH=$PATH:/usr/local/go/bin
@@ -88,15 +85,12 @@ ms=$(component -m "sigs.k8s.io/metrics-server@v$METRICS_SERVER_VERSION" -X 'k8s.
   -X 'k8s.io/client-go/pkg/version.gitCommit={commit}' -X 'k8s.io/client-go/pkg/version.buildDate={date}' \
   metrics-server "$METRICS_SERVER_VERSION" metrics-server=sigs.k8s.io/metrics-server/cmd/metrics-server)
 declare -A addon
-while IFS='=' read -r key dir; do addon[$key]=$dir; done < <(
-  PROMETHEUS_VERSION=$PROMETHEUS_VERSION KSM_VERSION=$KSM_VERSION \
-  TRAEFIK_VERSION=$TRAEFIK_VERSION VICTORIALOGS_VERSION=$VICTORIALOGS_VERSION OTELCOL_VERSION=$OTELCOL_VERSION \
-  "$here/build-addon-components.sh")
+while IFS='=' read -r key dir; do addon[$key]=$dir; done < <("$here/build-addon-components.sh")
 [[ ${#addon[@]} -eq 5 ]] || { echo "hack/build-addon-components.sh did not build every add-on" >&2; exit 1; }
 echo "note: the flannel CNI plugin image is $CNI_PLUGIN_IMAGE (containernetworking/plugins v$CNI_PLUGINS_VERSION)," \
   "not upstream's flannel-cni-plugin: set flannel_cni_plugin_image to it" >&2
 
-stamp=$( (cat "$0" "$here/build-go-component.sh" "$here/build-addon-components.sh" | sha256sum; cat "$KUBELIFT_CACHE/kubernetes-$K8S_VERSION/.complete"
+stamp=$( (cat "$0" "$here/build-go-component.sh" "$here/build-addon-components.sh" "$here/addon-versions.sh" | sha256sum; cat "$KUBELIFT_CACHE/kubernetes-$K8S_VERSION/.complete"
           ls -l --time-style=+%s "$src"; cat "$etcd/.complete" "$coredns/.complete" "$crictl/.complete" \
           "$flannel/.complete" "$cni/.complete" "$ms/.complete"; for d in "${addon[@]}"; do cat "$d/.complete"; done
           echo "$REPO $ETCD_TAG $DNS_TAG $PAUSE_TAG"

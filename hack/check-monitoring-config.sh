@@ -3,46 +3,31 @@
 # discovery mode (kubernetes, dns, static) and with webhooks and extra rule groups:
 #   promtool check config (which checks the rule files it loads too), promtool check rules,
 #   amtool check-config, and the alert unit tests of tests/promtool/*.test.yml (promtool test rules).
-# promtool is the one hack/build-addon-components.sh builds from the Go module proxy
-# ($KUBELIFT_CACHE/go-components/prometheus-<version>/bin/promtool): used once built (its .complete file exists),
-# built otherwise. amtool is $KUBELIFT_CACHE/go-components/alertmanager-<version>/bin/amtool when such a build
-# exists; else the one of Debian's prometheus-alertmanager package (what the lab runs), unpacked (not installed) into
-# $KUBELIFT_CACHE/tools/prometheus. PROMTOOL and AMTOOL override both. Every check runs; the script fails if any
-# of them failed.
+# promtool is the one hack/build-addon-components.sh builds from the Go module proxy (cached: the first call builds
+# it). amtool is the one of Debian's prometheus-alertmanager package (what the lab runs; Alertmanager's Go module
+# cannot be built here), unpacked (not installed) into $KUBELIFT_CACHE/tools/prometheus. PROMTOOL and AMTOOL
+# override both. Every check runs; the script fails if any of them failed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${KUBELIFT_CACHE:-/var/cache/kubelift}
 python=${PYTHON:-python3}
-prometheus_dir=$cache/go-components/prometheus-${PROMETHEUS_VERSION:-3.16.0}
-alertmanager_dir=$cache/go-components/alertmanager-${ALERTMANAGER_VERSION:-0.35.0}
 debian=$cache/tools/prometheus
 
 promtool=${PROMTOOL:-}
-amtool=${AMTOOL:-}
-if [[ -z $promtool && -f $prometheus_dir/.complete ]]; then promtool=$prometheus_dir/bin/promtool; fi
-if [[ -z $amtool && -f $alertmanager_dir/.complete && -x $alertmanager_dir/bin/amtool ]]; then amtool=$alertmanager_dir/bin/amtool; fi
 if [[ -z $promtool ]]; then
-  echo ">> promtool is not built yet: hack/build-addon-components.sh" >&2
-  built=$(KUBELIFT_CACHE=$cache "$root/hack/build-addon-components.sh") || echo ">> (some components failed to build)" >&2
-  while IFS='=' read -r name dir; do
-    case $name in
-      prometheus) [[ -f $dir/.complete ]] && promtool=$dir/bin/promtool ;;
-      alertmanager) [[ -z $amtool && -x $dir/bin/amtool ]] && amtool=$dir/bin/amtool ;;
-    esac
-  done <<<"$built"
+  prometheus=$(KUBELIFT_CACHE=$cache "$root/hack/build-addon-components.sh" prometheus)
+  promtool=${prometheus#prometheus=}/bin/promtool
 fi
-if [[ -z $amtool ]]; then
-  if [[ ! -x $debian/usr/bin/amtool ]]; then
-    download=$(mktemp -d)
-    (cd "$download" && apt-get download prometheus-alertmanager >/dev/null)
-    mkdir -p "$debian"
-    for deb in "$download"/*.deb; do dpkg -x "$deb" "$debian"; done
-    rm -rf "$download"
-  fi
-  amtool=$debian/usr/bin/amtool
+amtool=${AMTOOL:-$debian/usr/bin/amtool}
+if [[ -z ${AMTOOL:-} && ! -x $amtool ]]; then
+  download=$(mktemp -d)
+  (cd "$download" && apt-get download prometheus-alertmanager >/dev/null)
+  mkdir -p "$debian"
+  for deb in "$download"/*.deb; do dpkg -x "$deb" "$debian"; done
+  rm -rf "$download"
 fi
 for tool in "$promtool" "$amtool"; do
-  [[ -n $tool && -x $tool ]] || { echo "missing: promtool ($promtool) or amtool ($amtool)" >&2; exit 1; }
+  [[ -x $tool ]] || { echo "missing: promtool ($promtool) or amtool ($amtool)" >&2; exit 1; }
 done
 "$promtool" --version | head -1
 "$amtool" --version 2>&1 | head -1
